@@ -1,0 +1,112 @@
+# Lantern: `make run` starts everything, `make test` runs the tests. `make help` lists all.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ifneq (,$(wildcard .env))
+include .env
+export
+endif
+
+# Rasa 3.6 needs Python 3.10: use PYTHON310 if given, else python3.10 on PATH, else pyenv's.
+PYTHON310 ?= $(firstword $(shell command -v python3.10 2>/dev/null) \
+	$(wildcard $(shell pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10) \
+	$(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) \
+	$(wildcard /usr/local/bin/python3.10 /usr/bin/python3.10))
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+FINGERPRINT = $(shell $(PYTHON310) bot/fingerprint.py)
+MODEL = models/lantern-$(FINGERPRINT).tar.gz
+CATALOG_PO := $(wildcard locales/*/LC_MESSAGES/*.po) $(wildcard bot/staff/translations/*/LC_MESSAGES/*.po)
+CATALOG_MO := $(CATALOG_PO:.po=.mo)
+
+.PHONY: help python venv run test test-fast train chat lint typecheck catalogs compile-catalogs \
+	lang-check bench bench-nlu bench-handoff bench-resources audit staff-user import-resources clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+python:
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "Lantern needs Python 3.10 (Rasa 3.6 does not run on 3.11+)."; \
+	  echo "Install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv',"; \
+	  echo "or point make at one: make run PYTHON310=/path/to/python3.10"; exit 1; fi
+
+$(STAMP): pyproject.toml | python
+	@echo ">> Creating the Python 3.10 environment in $(VENV) (first time: about 2-4 minutes)..."
+	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+	@echo ">> Environment ready."
+
+venv: $(STAMP) ## Create the Python environment (done automatically by run/test)
+
+%.mo: %.po $(STAMP)
+	@$(VENV)/bin/pybabel compile -i $< -o $@ >/dev/null
+
+compile-catalogs: $(CATALOG_MO)
+
+catalogs: $(STAMP) ## Extract messages into locales/messages.pot, update and compile every catalog
+	$(VENV)/bin/pybabel extract -F babel.cfg -k 'message:1c,2' --no-default-keywords --no-location \
+		--project Lantern --copyright-holder "Lantern contributors" -o locales/messages.pot .
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i locales/messages.pot -d locales --ignore-obsolete
+	$(VENV)/bin/pybabel extract -F bot/staff/babel.cfg --no-location -o bot/staff/translations/console.pot bot/staff
+	$(VENV)/bin/pybabel update -i bot/staff/translations/console.pot -d bot/staff/translations -D messages --ignore-obsolete
+	$(MAKE) compile-catalogs
+
+lang-check: $(STAMP) ## Check every language: completeness, placeholders, SMS segments, NLU examples
+	$(PY) -m bot.lang_check --report bench/results/segments.tsv
+
+models/lantern-%.tar.gz: | $(STAMP)
+	@echo ">> Training the Rasa model (data or config changed; about 1-3 minutes)..."
+	@mkdir -p models
+	@TF_CPP_MIN_LOG_LEVEL=3 $(VENV)/bin/rasa train --quiet --config config.yml --domain domain \
+		--data intents --out models --fixed-model-name lantern-$* >/dev/null
+	@find models -name 'lantern-*.tar.gz' ! -name 'lantern-$*.tar.gz' -delete
+	@echo ">> Model trained: $@"
+
+train: $(STAMP) ## Train the Rasa model when training data or config changed
+	@$(MAKE) --no-print-directory $(MODEL)
+
+run: $(STAMP) compile-catalogs train ## Start Redis (if needed), Rasa, actions and the gateway on :5000
+	@$(PY) -m bot.stack
+
+test: $(STAMP) compile-catalogs train ## Run the whole test suite against the real stack
+	$(PY) -m pytest
+
+test-fast: $(STAMP) compile-catalogs ## Run the tests that need no trained model
+	$(PY) -m pytest -m "not stack and not browser"
+
+chat: $(STAMP) ## Text the running gateway from the terminal, signed like Twilio
+	@$(PY) -m bot.chat $(ARGS)
+
+lint: $(STAMP) ## Ruff
+	$(VENV)/bin/ruff check bot webhooks tests bench
+
+typecheck: $(STAMP) ## Mypy (strict)
+	$(VENV)/bin/mypy bot webhooks
+
+bench: $(STAMP) compile-catalogs train ## Gateway vs Rasa latency and throughput -> bench/results/gateway.md
+	$(PY) -m bench.gateway
+
+bench-nlu: $(STAMP) ## NLU accuracy/macro-F1 per language, training time -> bench/results/nlu.md
+	$(PY) -m bench.nlu
+
+bench-handoff: $(STAMP) compile-catalogs train ## Risk message to console event latency -> bench/results/handoff.md
+	$(PY) -m bench.handoff
+
+bench-resources: $(STAMP) ## Lookup latency on a 10,000-entry directory -> bench/results/resources.md
+	$(PY) -m bench.resources
+
+audit: $(STAMP) compile-catalogs train ## Privacy scan of Redis and logs after a scripted conversation
+	$(PY) -m bench.audit
+
+staff-user: $(STAMP) ## Create a staff account: make staff-user USER=name ROLE=staff|supervisor
+	@$(PY) -m bot.staff.accounts create "$(USER)" --role "$(or $(ROLE),staff)"
+
+import-resources: $(STAMP) ## Convert a CSV directory: make import-resources CSV=file.csv OUT=resources/x.yml
+	$(PY) -m bot.resources.csv_import "$(CSV)" "$(OUT)"
+
+clean: ## Remove the environment, models and compiled catalogs
+	rm -rf $(VENV) models $(CATALOG_MO)

@@ -1,0 +1,1 @@
+"""Lantern: the conversation pipeline, gateway and staff console."""

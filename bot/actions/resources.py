@@ -1,0 +1,24 @@
+"""Action: look up nearby resources and hand the list to the NLG for rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.resources.lookup import lookup_for_tracker
+
+
+class ActionFindResources(Action):
+    """Answer a resource request with up to three nearby options, or ask for the town."""
+
+    def name(self) -> str:
+        """Return the action's name in the domain."""
+        return "action_find_resources"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        """Utter the resource list (or a question) chosen by the directory lookup."""
+        response, arguments = lookup_for_tracker(tracker.sender_id, tracker.latest_message, tracker.latest_action_name)
+        dispatcher.utter_message(response=response, **arguments)
+        return []

@@ -1,0 +1,130 @@
+"""HTTP entry points: Twilio's webhook, Rasa's NLG callback and the health check."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+from redis.exceptions import RedisError
+
+from bot.identity import opaque_key
+from bot.pipeline import handle_inbound
+from bot.resources.render import render_resource_list
+from bot.services import Services, get_services
+from webhooks.base import MalformedRequest
+from webhooks.twilio import adapter_for_form, signature_is_valid
+
+log = logging.getLogger(__name__)
+bp = Blueprint("gateway", __name__)
+TWIML = "application/xml"
+
+
+def signed_url(svc: Services) -> str:
+    """Return the URL Twilio signed: PUBLIC_URL + path + query string."""
+    query = request.query_string.decode()
+    return svc.settings.public_url.rstrip("/") + request.path + (f"?{query}" if query else "")
+
+
+def ip_flooding(svc: Services) -> bool:
+    """Count requests per client address per minute; True above the limit."""
+    address = request.remote_addr or "unknown"
+    key = svc.keys.ip_rate(opaque_key(svc.settings.sender_hash_key, address), str(int(time.time()) // 60))
+    try:
+        pipe = svc.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        count = pipe.execute()[0]
+    except RedisError:
+        return False
+    return int(count) > svc.settings.ip_rate_limit_per_minute
+
+
+def fallback_language(svc: Services, text: str) -> str:
+    """Guess the language for an emergency reply when state is unavailable."""
+    detection = svc.detector.detect(text) if text else None
+    if detection and detection.supported and detection.language:
+        return detection.language
+    return svc.registry.default
+
+
+@bp.post("/webhooks/twilio")
+def twilio_webhook() -> Response:
+    """Receive an SMS or WhatsApp message from Twilio and answer with TwiML."""
+    svc = get_services()
+    if request.content_length and request.content_length > svc.settings.max_body_bytes:
+        abort(413)
+    if ip_flooding(svc):
+        abort(429)
+    if request.mimetype != "application/x-www-form-urlencoded":
+        abort(400, "expected a form-encoded Twilio webhook")
+    form = request.form
+    if not signature_is_valid(
+        svc.settings.twilio_auth_token, signed_url(svc), form, request.headers.get("X-Twilio-Signature", "")
+    ):
+        log.warning("rejected request with a bad signature")
+        abort(403)
+    try:
+        adapter = adapter_for_form(form)
+        message = adapter.parse(form)
+    except MalformedRequest as exc:
+        log.warning("malformed webhook", extra={"error": str(exc)})
+        abort(400, str(exc))
+    started = time.perf_counter()
+    try:
+        replies = handle_inbound(svc, message)
+    except Exception as exc:  # noqa: BLE001 - Twilio must never see a 500
+        log.error("pipeline failed; sent hotline fallback", extra={"error": type(exc).__name__})
+        replies = [svc.render("hotline_fallback", fallback_language(svc, message.reply_text))]
+    log.info("answered", extra={"channel": adapter.name, "count": len(replies),
+                                "latency_ms": round((time.perf_counter() - started) * 1000, 1)})
+    return Response(adapter.render_reply(replies), mimetype=TWIML)
+
+
+@bp.post("/nlg")
+def nlg() -> Response:
+    """Render a response Rasa chose, in the person's language (Rasa's NLG contract)."""
+    svc = get_services()
+    token = request.args.get("token", "")
+    if not hmac.compare_digest(hashlib.sha256(token.encode()).digest(),
+                               hashlib.sha256(svc.settings.rasa_token.encode()).digest()):
+        abort(403)
+    body: dict[str, Any] = request.get_json(silent=True) or {}
+    key = str(body.get("response", ""))
+    language = tracker_language(body.get("tracker") or {}, svc.registry.default)
+    arguments = body.get("arguments") or {}
+    if key == "utter_resources":
+        entries = arguments.get("entries") if isinstance(arguments.get("entries"), list) else []
+        text = render_resource_list(svc, language, entries, bool(arguments.get("more")))
+    else:
+        if not svc.catalogs.has(key):
+            log.error("unknown response", extra={"intent": key})
+            key = "utter_not_understood"
+        text = svc.render(key, language)
+    return jsonify({"text": text, "custom": {"lantern": {"response": key, "language": language}}})
+
+
+def tracker_language(tracker: dict[str, Any], default: str) -> str:
+    """Find the language the gateway sent with the latest user message."""
+    for event in reversed(tracker.get("events") or []):
+        if event.get("event") == "user":
+            language = (event.get("metadata") or {}).get("language")
+            if language:
+                return str(language)
+    return default
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Report whether Redis, Rasa and the action server are up."""
+    svc = get_services()
+    try:
+        redis_state = "up" if svc.redis.ping() else "down"
+    except RedisError:
+        redis_state = "down"
+    states = {"redis": redis_state, **svc.rasa.component_states()}
+    healthy = all(state == "up" for state in states.values())
+    return jsonify({"status": "ok" if healthy else "degraded", **states}), 200 if healthy else 503

@@ -1,0 +1,231 @@
+"""Escalations to hotline staff: open -> claimed -> closed, with an encrypted transcript."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, fields
+
+from redis import Redis
+
+from bot.identity import Vault
+from bot.risk import PRIORITY_ORDER
+from bot.store import Keys
+
+ACTIVE = ("open", "claimed")
+_SCORE_STEP = 10_000_000_000
+
+
+@dataclass
+class Escalation:
+    """One case: who it is about (keyed hash), its state and when things happened."""
+
+    id: str
+    person: str
+    status: str
+    priority: str
+    language: str
+    channel: str
+    reason: str
+    created_at: float
+    updated_at: float
+    contact: str = ""  # the phone number, encrypted; never leaves the server
+    claimed_by: str = ""
+    closed_at: float = 0.0
+    outcome: str = ""
+    safe_to_text: str = "unknown"
+    reminded_at: float = 0.0
+    reopened: int = 0
+
+    @property
+    def active(self) -> bool:
+        """Say whether the case is open or claimed."""
+        return self.status in ACTIVE
+
+    def public(self) -> dict[str, object]:
+        """Return the case as the staff API shows it (never a phone number)."""
+        return {
+            "id": self.id,
+            "channel": self.channel,
+            "language": self.language,
+            "priority": self.priority,
+            "status": self.status,
+            "reason": self.reason,
+            "created_at": self.created_at,
+        }
+
+    def summary(self) -> dict[str, object]:
+        """Return the fields the console shows in its queue."""
+        return {**self.public(), "claimed_by": self.claimed_by, "updated_at": self.updated_at,
+                "safe_to_text": self.safe_to_text, "outcome": self.outcome}
+
+
+def _queue_score(case: Escalation) -> float:
+    """Order active cases by priority, then age."""
+    return PRIORITY_ORDER.index(case.priority) * _SCORE_STEP + case.created_at
+
+
+class Handoff:
+    """Store escalations in Redis and announce every change to staff consoles."""
+
+    def __init__(self, redis: Redis, keys: Keys, vault: Vault, retention: int, closed_retention: int) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.vault = vault
+        self.retention = retention
+        self.closed_retention = closed_retention
+
+    # --- reading ---------------------------------------------------------------------
+    def get(self, case_id: str) -> Escalation | None:
+        """Load a case by id."""
+        raw = self.redis.hgetall(self.keys.case(case_id))
+        if not raw:
+            return None
+        names = {f.name: f.type for f in fields(Escalation)}
+        values: dict[str, object] = {}
+        for name, value in raw.items():
+            if name in names:
+                kind = str(names[name])
+                values[name] = float(value) if kind == "float" else int(value) if kind == "int" else value
+        return Escalation(**values)  # type: ignore[arg-type]
+
+    def current_for(self, person: str) -> Escalation | None:
+        """Return the person's latest case (active or recently closed), if any."""
+        case_id = self.redis.get(self.keys.person_case(person))
+        return self.get(case_id) if case_id else None
+
+    def _load_indexed(self, index: str, ids: list[str]) -> list[Escalation]:
+        """Load cases listed in an index, dropping ids whose case has expired."""
+        cases = [self.get(case_id) for case_id in ids]
+        expired = [case_id for case_id, case in zip(ids, cases) if case is None]
+        if expired:
+            self.redis.zrem(index, *expired)
+        return [c for c in cases if c is not None]
+
+    def queue(self) -> list[Escalation]:
+        """Return active cases, most urgent and oldest first."""
+        return self._load_indexed(self.keys.open_cases, self.redis.zrange(self.keys.open_cases, 0, -1))
+
+    def recent(self, limit: int = 50) -> list[Escalation]:
+        """Return the newest cases of any status."""
+        return self._load_indexed(self.keys.all_cases, self.redis.zrevrange(self.keys.all_cases, 0, limit - 1))
+
+    def transcript(self, case_id: str) -> list[dict[str, object]]:
+        """Return a case's decrypted transcript, oldest first."""
+        turns = []
+        for token in self.redis.lrange(self.keys.case_transcript(case_id), 0, -1):
+            plain = self.vault.try_decrypt(token)
+            if plain is not None:
+                turns.append(json.loads(plain))
+        return turns
+
+    def notes(self, case_id: str) -> list[dict[str, object]]:
+        """Return a case's internal staff notes."""
+        notes = []
+        for token in self.redis.lrange(self.keys.case_notes(case_id), 0, -1):
+            plain = self.vault.try_decrypt(token)
+            if plain is not None:
+                notes.append(json.loads(plain))
+        return notes
+
+    def contact_number(self, case: Escalation) -> str | None:
+        """Decrypt the number to reply to for a case."""
+        return self.vault.try_decrypt(case.contact) if case.contact else None
+
+    # --- writing ---------------------------------------------------------------------
+    def _save(self, case: Escalation) -> None:
+        """Write a case, index it and refresh the TTL of everything it owns."""
+        ttl = self.retention if case.active else self.closed_retention
+        key = self.keys.case(case.id)
+        pipe = self.redis.pipeline()
+        pipe.hset(key, mapping={k: str(v) for k, v in asdict(case).items()})
+        for owned in (key, self.keys.case_transcript(case.id), self.keys.case_notes(case.id)):
+            pipe.expire(owned, ttl)
+        pipe.set(self.keys.person_case(case.person), case.id, ex=ttl)
+        if case.active:
+            pipe.zadd(self.keys.open_cases, {case.id: _queue_score(case)})
+        else:
+            pipe.zrem(self.keys.open_cases, case.id)
+        pipe.zadd(self.keys.all_cases, {case.id: case.created_at})
+        pipe.execute()
+
+    def publish(self, case: Escalation, event: str) -> None:
+        """Announce a case change to connected consoles (ids and status only)."""
+        payload = {"event": event, "case": case.summary()}
+        self.redis.publish(self.keys.case_events, json.dumps(payload))
+
+    def open(
+        self, person: str, number: str, channel: str, language: str, priority: str, reason: str,
+        earlier_turns: list[str], now: float | None = None,
+    ) -> Escalation:
+        """Open a case for a person, seeded with their recent encrypted turns."""
+        now = now or time.time()
+        case = Escalation(
+            id=secrets.token_hex(6), person=person, status="open", priority=priority,
+            language=language, channel=channel, reason=reason, created_at=now, updated_at=now,
+            contact=self.vault.encrypt(number),
+        )
+        if earlier_turns:
+            self.redis.rpush(self.keys.case_transcript(case.id), *earlier_turns)
+        self._save(case)
+        self.publish(case, "opened")
+        return case
+
+    def reopen(self, case: Escalation, priority: str, reason: str, number: str, now: float | None = None) -> Escalation:
+        """Reopen a recently closed case instead of starting a new one."""
+        now = now or time.time()
+        case.status, case.claimed_by, case.outcome, case.closed_at = "open", "", "", 0.0
+        case.priority = min(case.priority, priority, key=PRIORITY_ORDER.index)
+        case.reason, case.updated_at, case.reopened = reason, now, case.reopened + 1
+        case.contact = self.vault.encrypt(number)
+        self._save(case)
+        self.publish(case, "reopened")
+        return case
+
+    def escalate_priority(self, case: Escalation, priority: str, reason: str) -> None:
+        """Raise an active case's priority when a later message is more severe."""
+        if PRIORITY_ORDER.index(priority) < PRIORITY_ORDER.index(case.priority):
+            case.priority, case.reason, case.updated_at = priority, reason, time.time()
+            self._save(case)
+            self.publish(case, "updated")
+
+    def add_turn(self, case: Escalation, role: str, text: str, author: str = "") -> None:
+        """Append an encrypted turn (user, bot or staff) to a case's transcript."""
+        now = time.time()
+        entry = {"role": role, "at": now, "text": text, "author": author}
+        self.redis.rpush(self.keys.case_transcript(case.id), self.vault.encrypt(json.dumps(entry)))
+        case.updated_at = now
+        self._save(case)
+        self.publish(case, "message")
+
+    def add_note(self, case: Escalation, author: str, text: str) -> None:
+        """Append an internal staff note to a case."""
+        entry = {"at": time.time(), "author": author, "text": text}
+        self.redis.rpush(self.keys.case_notes(case.id), self.vault.encrypt(json.dumps(entry)))
+        self._save(case)
+        self.publish(case, "note")
+
+    def update(self, case: Escalation, event: str, **changes: object) -> Escalation:
+        """Change fields of a case, save it and announce the change."""
+        for name, value in changes.items():
+            setattr(case, name, value)
+        case.updated_at = time.time()
+        self._save(case)
+        self.publish(case, event)
+        return case
+
+    def erase_for_person(self, person: str) -> Escalation | None:
+        """Erase a person's case transcript, closing it with a note for staff."""
+        case = self.current_for(person)
+        if case is None:
+            return None
+        self.redis.delete(self.keys.case_transcript(case.id))
+        self.redis.delete(self.keys.case_notes(case.id))
+        self.add_note(case, "system", "The person asked for deletion: transcript erased.")
+        status_changes: dict[str, object] = {"contact": ""}
+        if case.active:
+            status_changes |= {"status": "closed", "outcome": "erased_by_person", "closed_at": time.time()}
+        self.update(case, "closed" if case.active else "updated", **status_changes)
+        self.redis.delete(self.keys.person_case(person))
+        return case

@@ -1,0 +1,187 @@
+"""Handoff behaviour around the pipeline: escalate, relay while staff own the chat, close."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from babel.core import UnknownLocaleError
+from babel.dates import format_datetime
+from redis.exceptions import RedisError
+
+from bot.handoff import Escalation
+from bot.hours import OperatingHours
+from bot.menus import menu_number
+from bot.outbound import OutboundRefused
+from bot.people import PersonState
+from bot.rasa_client import RasaReply, RasaUnavailable
+from bot.risk import RiskFinding, higher_priority
+from bot.services import Services
+from webhooks.base import InboundMessage
+
+log = logging.getLogger(__name__)
+
+ESCALATING_RESPONSES = {
+    "utter_escalate_emergency": "emergency",
+    "utter_escalate_urgent": "urgent",
+    "utter_escalate_normal": "normal",
+}
+REASONS = {"emergency": "immediate danger", "urgent": "risk disclosure", "normal": "asked for a person"}
+SAFETY_CHECK = "utter_safety_check"
+
+
+def escalation_priority(reply: RasaReply, risk: RiskFinding | None) -> str | None:
+    """Combine the two signals: Rasa's escalation responses and the risk screen."""
+    from_rasa = None
+    for response in reply.responses:
+        from_rasa = higher_priority(from_rasa, ESCALATING_RESPONSES.get(response))
+    return higher_priority(from_rasa, risk.priority if risk else None)
+
+
+def escalation_texts(svc: Services, language: str, priority: str) -> list[str]:
+    """Numbers first, then (for risk) the optional safety check."""
+    texts = [svc.render(f"utter_escalate_{priority}", language)]
+    if priority != "normal":
+        texts.append(svc.render(SAFETY_CHECK, language))
+    return texts
+
+
+def escalate(
+    svc: Services, msg: InboundMessage, person: str, language: str, priority: str,
+    reply: RasaReply, risk: RiskFinding | None,
+) -> list[str]:
+    """Open (or reopen) a case, pause the bot, alert staff and tell the person."""
+    rasa_matches = bool(reply.responses) and ESCALATING_RESPONSES.get(reply.responses[0]) == priority
+    texts = reply.texts if rasa_matches else escalation_texts(svc, language, priority)
+    source = "screen+nlu" if risk and rasa_matches else "screen" if risk else "nlu"
+    reason = f"{REASONS[priority]} ({source})"
+    case = open_case(svc, msg, person, language, priority, reason)
+    for text in texts:
+        svc.handoff.add_turn(case, "bot", text)
+    try:
+        svc.rasa.pause(person)
+    except RasaUnavailable:
+        log.warning("could not pause rasa", extra={"case": case.id})
+    svc.people.update(person, menu=SAFETY_CHECK if priority != "normal" else None)
+    alert_on_call(svc, case, "new")
+    back_at = staff_back_at(svc, language)
+    if back_at:
+        texts = texts + [svc.render("handoff_after_hours", language, back_at=back_at)]
+    log.info("escalated", extra={"case": case.id, "priority": priority, "language": language})
+    return texts
+
+
+def open_case(svc: Services, msg: InboundMessage, person: str, language: str, priority: str, reason: str) -> Escalation:
+    """Reopen the person's recently closed case, or open a new one."""
+    previous = svc.handoff.current_for(person)
+    now = svc.clock()
+    if previous and not previous.active and now - previous.closed_at <= svc.settings.handoff_reopen_seconds:
+        case = svc.handoff.reopen(previous, priority, reason, msg.sender, now)
+        svc.handoff.add_turn(case, "user", msg.reply_text or "[message]")
+        return case
+    return svc.handoff.open(
+        person, msg.sender, msg.channel, language, priority, reason, svc.people.recent_turns(person), now
+    )
+
+
+def relay_to_staff(
+    svc: Services, msg: InboundMessage, person: str, state: PersonState, case: Escalation,
+    risk: RiskFinding | None,
+) -> list[str]:
+    """While staff own the chat: add the message to the case, stay silent (bar safety answers)."""
+    svc.handoff.add_turn(case, "user", msg.transcript_text())
+    if risk is not None:
+        svc.handoff.escalate_priority(case, risk.priority, f"{REASONS[risk.priority]} (screen)")
+    number = menu_number(msg.reply_text)
+    if state.menu == SAFETY_CHECK and number in (1, 2):
+        svc.people.update(person, menu=None)
+        return safety_answer(svc, person, case.language, number == 1)
+    return []
+
+
+def safety_answer(svc: Services, person: str, language: str, safe: bool) -> list[str]:
+    """Record the person's answer to 'is it safe to text?' on their case and acknowledge."""
+    case = svc.handoff.current_for(person)
+    if case is not None and case.active:
+        svc.handoff.update(case, "updated", safe_to_text="yes" if safe else "no")
+        text = svc.render("safe_yes" if safe else "safe_no", language)
+        svc.handoff.add_turn(case, "bot", text)
+        return [text]
+    return [svc.render("safe_yes" if safe else "safe_no", language)]
+
+
+def staff_back_at(svc: Services, language: str) -> str | None:
+    """Return when staff are back, formatted for the person, or None when on duty now."""
+    hours = OperatingHours.parse(svc.settings.operating_hours, svc.settings.operating_timezone, svc.settings.holidays)
+    now = datetime.fromtimestamp(svc.clock(), tz=timezone.utc)
+    if hours.is_open(now):
+        return None
+    opening = hours.next_opening(now)
+    if opening is None:
+        return "-"
+    locale = svc.registry.get(language).locale
+    try:
+        return format_datetime(opening, "EEEE HH:mm", tzinfo=hours.zone, locale=locale)
+    except (UnknownLocaleError, ValueError):
+        return format_datetime(opening, "EEEE HH:mm", tzinfo=hours.zone, locale="en")
+
+
+def alert_on_call(svc: Services, case: Escalation, what: str) -> None:
+    """Alert on-call staff phones with only the case id and priority."""
+    for number in svc.settings.oncall_numbers:
+        try:
+            svc.outbound.send_to_staff(number, f"Lantern: {what} {case.priority} case {case.id}")
+        except OutboundRefused:
+            log.warning("on-call alert not sent", extra={"case": case.id})
+
+
+def staff_reply(svc: Services, case: Escalation, author: str, text: str) -> None:
+    """Send a staff member's reply to the person (window-checked) and log it on the case."""
+    number = svc.handoff.contact_number(case)
+    if not number:
+        raise OutboundRefused("This case has no contact number (erased or closed).")
+    svc.outbound.send_to_person(case.person, number, case.channel, text)
+    svc.handoff.add_turn(case, "staff", text, author=author)
+
+
+def notify_person(svc: Services, case: Escalation, key: str) -> bool:
+    """Send the person a localized handoff notice; False when it may not be sent."""
+    if case.safe_to_text == "no":
+        return False
+    number = svc.handoff.contact_number(case)
+    if not number:
+        return False
+    text = svc.render(key, case.language)
+    try:
+        svc.outbound.send_to_person(case.person, number, case.channel, text)
+    except OutboundRefused:
+        return False
+    svc.handoff.add_turn(case, "bot", text)
+    return True
+
+
+def close_case(svc: Services, case: Escalation, author: str, outcome: str) -> None:
+    """Close a case, resume the bot and tell the person (when it is safe to)."""
+    svc.handoff.update(case, "closed", status="closed", outcome=outcome, closed_at=svc.clock())
+    try:
+        svc.rasa.resume(case.person)
+    except RasaUnavailable:
+        log.warning("could not resume rasa", extra={"case": case.id})
+    notify_person(svc, case, "handoff_closed")
+
+
+def remind_unclaimed(svc: Services) -> int:
+    """Re-alert staff and give the person the hotline for cases unclaimed too long."""
+    reminded = 0
+    try:
+        cases = svc.handoff.queue()
+    except RedisError:
+        return 0
+    for case in cases:
+        waited = svc.clock() - case.created_at
+        if case.status == "open" and not case.reminded_at and waited >= svc.settings.handoff_unclaimed_seconds:
+            svc.handoff.update(case, "reminder", reminded_at=svc.clock())
+            alert_on_call(svc, case, "UNCLAIMED")
+            notify_person(svc, case, "handoff_waiting")
+            reminded += 1
+    return reminded

@@ -1,0 +1,48 @@
+"""Re-encrypt everything stored encrypted under the newest key (`python -m bot.key_rotation`).
+
+Rotation: put a new key FIRST in ENCRYPTION_KEYS (keep the old ones after it), restart,
+run this command, then remove the old key from ENCRYPTION_KEYS and restart again.
+Generate a key with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+"""
+
+from __future__ import annotations
+
+import sys
+
+from redis import Redis
+
+from bot.identity import Vault
+from bot.store import Keys
+
+
+def rotate_all(redis: Redis, keys: Keys, vault: Vault) -> int:
+    """Re-encrypt transcripts, case transcripts and notes, and case contact numbers; return the count."""
+    count = 0
+    for key in redis.scan_iter(match=f"{keys.prefix}*", count=1000):
+        kind = redis.type(key)
+        if kind == "list" and (key.endswith((":transcript", ":notes")) or f"{keys.prefix}transcript:" in key):
+            for index, token in enumerate(redis.lrange(key, 0, -1)):
+                redis.lset(key, index, vault.rotate(token))
+                count += 1
+        elif kind == "hash" and key.startswith(f"{keys.prefix}case:"):
+            contact = redis.hget(key, "contact")
+            if contact:
+                redis.hset(key, "contact", vault.rotate(contact))
+                count += 1
+    return count
+
+
+def main() -> int:
+    """Rotate every encrypted value in Redis to the primary key."""
+    from bot.settings import Settings
+    from bot.store import connect
+
+    settings = Settings.from_env()
+    vault = Vault(settings.encryption_keys, settings.secret_key)
+    count = rotate_all(connect(settings.redis_url), Keys(settings.redis_key_prefix, settings.rasa_key_prefix), vault)
+    print(f"Re-encrypted {count} value(s) under the primary key.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

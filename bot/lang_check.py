@@ -1,0 +1,141 @@
+"""Check every language's catalog, language data and NLU examples (`make lang-check`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from babel.messages.pofile import read_po
+
+from bot.i18n import placeholders
+from bot.languages import LanguageDataError, load_language
+from bot.messages import SOURCE
+from bot.segments import count_segments
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_VALUES = {"hotline": "+254 800 123 456", "emergency": "112", "back_at": "Mon 08:00"}
+TARGET_SEGMENTS = 2
+MAX_SEGMENTS = 3
+MIN_EXAMPLES = 15
+MENU_ONLY_INTENTS_FILE = ROOT / "domain" / "menus.yml"
+
+
+def nlu_intents() -> list[str]:
+    """Return the intents that need NLU examples (all but the menu-only ones)."""
+    domain_intents: list[str] = []
+    for path in sorted((ROOT / "domain").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        domain_intents += [str(i) for i in data.get("intents", [])]
+    menu_only: set[str] = set()
+    if MENU_ONLY_INTENTS_FILE.exists():
+        menus = yaml.safe_load(MENU_ONLY_INTENTS_FILE.read_text(encoding="utf-8")) or {}
+        menu_only = set(menus.get("menu_only_intents", []))
+    return [i for i in domain_intents if i not in menu_only]
+
+
+def check_catalog(code: str, problems: list[str], report: list[str]) -> None:
+    """Check completeness, fuzziness, placeholders and segment counts of a catalog."""
+    path = ROOT / "locales" / code / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        problems.append(f"{code}: missing catalog {path.relative_to(ROOT)}")
+        return
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    found = {m.context: m for m in catalog if m.id}
+    for key, english in SOURCE.items():
+        entry = found.get(key)
+        if entry is None:
+            problems.append(f"{code}: {key}: missing from catalog (run make catalogs)")
+            continue
+        if entry.fuzzy:
+            problems.append(f"{code}: {key}: fuzzy (review the translation, then remove the flag)")
+        if entry.id != english:
+            problems.append(f"{code}: {key}: catalog is out of date with the English source")
+        text = str(entry.string or "")
+        if not text.strip():
+            problems.append(f"{code}: {key}: untranslated")
+            continue
+        if placeholders(text) != placeholders(english):
+            problems.append(
+                f"{code}: {key}: placeholders {sorted(placeholders(text))} "
+                f"differ from source {sorted(placeholders(english))}"
+            )
+            continue
+        count = count_segments(text.format(**SAMPLE_VALUES))
+        report.append(f"{code}\t{key}\t{count.encoding}\t{count.units}\t{count.segments}")
+        if count.segments > MAX_SEGMENTS:
+            problems.append(f"{code}: {key}: {count.segments} SMS segments (max {MAX_SEGMENTS})")
+        elif count.segments > TARGET_SEGMENTS:
+            print(f"warning: {code}: {key}: {count.segments} segments (target {TARGET_SEGMENTS})")
+
+
+def check_nlu(code: str, intents: list[str], problems: list[str]) -> None:
+    """Check each intent has enough distinct examples in this language."""
+    folder = ROOT / "intents" / code
+    counts: Counter[str] = Counter()
+    seen: set[str] = set()
+    for path in sorted(folder.glob("*.yml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            problems.append(f"{code}: {path.relative_to(ROOT)}: {exc}")
+            continue
+        for block in data.get("nlu", []):
+            intent = block.get("intent")
+            for line in str(block.get("examples", "")).splitlines():
+                example = line.strip().removeprefix("- ").strip()
+                if not example:
+                    continue
+                if example.startswith("/"):
+                    problems.append(f"{code}: {intent}: example starts with '/': {example}")
+                if example.lower() in seen:
+                    problems.append(f"{code}: {intent}: duplicate example: {example}")
+                seen.add(example.lower())
+                counts[intent] += 1
+    for intent in intents:
+        if counts[intent] < MIN_EXAMPLES:
+            problems.append(f"{code}: {intent}: {counts[intent]} examples (min {MIN_EXAMPLES})")
+    for intent in set(counts) - set(intents):
+        problems.append(f"{code}: {intent}: intent not in domain/")
+
+
+def check_language(entry: dict, intents: list[str], problems: list[str], report: list[str]) -> None:  # type: ignore[type-arg]
+    """Run every check for one language."""
+    code = str(entry["code"])
+    try:
+        load_language(entry, ROOT / "locales")
+    except (LanguageDataError, KeyError) as exc:
+        problems.append(f"{code}: {exc}")
+    check_catalog(code, problems, report)
+    check_nlu(code, intents, problems)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check the languages and print a segment report; exit 1 on any problem."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lang", action="append", help="check only this language code")
+    parser.add_argument("--report", type=Path, help="write segments per message here (TSV)")
+    args = parser.parse_args(argv)
+    entries = yaml.safe_load((ROOT / "locales" / "languages.yml").read_text(encoding="utf-8"))
+    intents = nlu_intents()
+    problems: list[str] = []
+    report = ["language\tkey\tencoding\tunits\tsegments"]
+    for entry in entries["languages"]:
+        if args.lang and entry["code"] not in args.lang:
+            continue
+        check_language(entry, intents, problems, report)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text("\n".join(report) + "\n", encoding="utf-8")
+    for problem in problems:
+        print(problem)
+    checked = args.lang or [e["code"] for e in entries["languages"]]
+    print(f"lang-check: {len(problems)} problem(s) in {', '.join(checked)}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The one way Lantern sends a message first: through twilio's Client, never uninvited."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from twilio.base.exceptions import TwilioException
+from twilio.rest import Client
+
+from bot.people import People
+from bot.settings import Settings
+from webhooks.twilio import adapter_for_channel
+
+log = logging.getLogger(__name__)
+
+
+class OutboundRefused(RuntimeError):
+    """A message was not sent; the reason is safe to show to staff."""
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message Twilio accepted."""
+
+    sid: str
+    status: str
+
+
+def twilio_client(settings: Settings) -> Client:
+    """Build twilio's Client, pointed at the configured API base URL."""
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
+    client.api.base_url = settings.twilio_api_base_url.rstrip("/")
+    return client
+
+
+class Outbound:
+    """Send to people only inside the safe-contact window, and to on-call staff."""
+
+    def __init__(self, settings: Settings, people: People, client_factory: Callable[[], Client] | None = None) -> None:
+        self.settings = settings
+        self.people = people
+        self._client_factory = client_factory or (lambda: twilio_client(settings))
+        self._client: Client | None = None
+
+    @property
+    def client(self) -> Client:
+        """Return the Twilio client, created on first use."""
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def window_open(self, person: str, now: float | None = None) -> tuple[bool, str]:
+        """Say whether we may write to a person now, and if not, why."""
+        state = self.people.load(person)
+        if state.opted_out:
+            return False, "The person sent STOP: they must send START before we can write."
+        if state.last_inbound is None:
+            return False, "The person has not written to us: Lantern never writes first."
+        age = (now or time.time()) - state.last_inbound
+        if age > self.settings.safe_contact_window_seconds:
+            hours = self.settings.safe_contact_window_seconds // 3600
+            return False, f"The person last wrote over {hours} h ago: wait until they write again."
+        return True, ""
+
+    def send_to_person(self, person: str, number: str, channel: str, body: str) -> SentMessage:
+        """Send a message to a person who wrote to us within the safe-contact window."""
+        allowed, reason = self.window_open(person)
+        if not allowed:
+            raise OutboundRefused(reason)
+        return self._send(channel, number, body)
+
+    def send_to_staff(self, number: str, body: str) -> SentMessage:
+        """Send an alert to an on-call staff phone listed in ONCALL_NUMBERS."""
+        if number not in self.settings.oncall_numbers:
+            raise OutboundRefused("Not an on-call number.")
+        channel = "whatsapp" if number.startswith("whatsapp:") else "sms"
+        return self._send(channel, number.removeprefix("whatsapp:"), body)
+
+    def _send(self, channel: str, number: str, body: str) -> SentMessage:
+        """Create the message at Twilio (the only call to messages.create in Lantern)."""
+        adapter = adapter_for_channel(channel)
+        sender = self.settings.twilio_whatsapp_from if channel == "whatsapp" else self.settings.twilio_sms_from
+        if not sender:
+            raise OutboundRefused(f"No Twilio sender configured for {channel}.")
+        try:
+            message = self.client.messages.create(
+                to=adapter.address(number), from_=adapter.address(sender), body=body
+            )
+        except TwilioException as exc:
+            log.warning("outbound failed", extra={"channel": channel, "error": type(exc).__name__})
+            raise OutboundRefused("Twilio refused the message; try again later.") from exc
+        log.info("outbound sent", extra={"channel": channel})
+        return SentMessage(str(message.sid), str(message.status))

@@ -1,0 +1,233 @@
+"""The conversation pipeline: one inbound message in, the replies to send back out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot import handoff_flow
+from bot.identity import opaque_key
+from bot.keywords import KeywordMatch, match_keyword
+from bot.menus import menu_number
+from bot.people import PersonState
+from bot.rasa_client import RasaReply, RasaUnavailable
+from bot.risk import RiskFinding, screen
+from bot.services import Services
+from webhooks.base import InboundMessage
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_MENU = "language_menu"
+GATEWAY_INTENTS = {"choose_language", "safe_yes", "safe_no"}
+PLACE_QUESTION = "utter_ask_place"
+
+
+def handle_inbound(svc: Services, msg: InboundMessage) -> list[str]:
+    """Answer one message: dedupe, limit, keywords, handoff, language, Rasa, escalate."""
+    person = svc.person_id(msg.sender)
+    if not first_delivery(svc, msg):
+        log.info("duplicate delivery ignored", extra={"person": person[:8]})
+        return []
+    state = remember_contact(svc, person)
+    if over_rate_limit(svc, person):
+        return rate_limit_reply(svc, person, state)
+    keyword = match_keyword(svc.registry, msg.text, state.language)
+    if keyword:
+        return run_keyword(svc, msg, person, state, keyword)
+    risk = screen(svc.registry, msg.reply_text, state.language)
+    case = svc.handoff.current_for(person)
+    if case is not None and case.active:
+        return handoff_flow.relay_to_staff(svc, msg, person, state, case, risk)
+    if state.opted_out and risk is None:
+        return []
+    choice = resolve_language(svc, msg, person, state, risk)
+    if choice.language is None:
+        return choice.before
+    svc.people.record_turn(person, "user", msg.transcript_text())
+    forced = "menu" if choice.picked_from_menu else None
+    replies = choice.before + converse(svc, msg, person, state, choice.language, risk, forced) + choice.after
+    for text in replies:
+        svc.people.record_turn(person, "bot", text)
+    return replies
+
+
+def first_delivery(svc: Services, msg: InboundMessage) -> bool:
+    """Mark a provider message id as seen; False when Twilio delivers it again."""
+    key = svc.keys.dedupe(opaque_key(svc.settings.sender_hash_key, msg.message_id))
+    return bool(svc.redis.set(key, "1", nx=True, ex=svc.settings.dedupe_seconds))
+
+
+def remember_contact(svc: Services, person: str) -> PersonState:
+    """Load a person's state and record that they wrote now (opens the contact window)."""
+    state = svc.people.load(person)
+    svc.people.update(person, last_inbound=svc.clock())
+    return state
+
+
+def over_rate_limit(svc: Services, person: str) -> bool:
+    """Count the message in per-minute and per-hour windows; True when over a limit."""
+    now = int(svc.clock())
+    limits = ((f"m{now // 60}", 60, svc.settings.rate_limit_per_minute),
+              (f"h{now // 3600}", 3600, svc.settings.rate_limit_per_hour))
+    pipe = svc.redis.pipeline()
+    for window, seconds, _ in limits:
+        key = svc.keys.rate(person, window)
+        pipe.incr(key)
+        pipe.expire(key, seconds * 2)
+    counts = pipe.execute()[::2]
+    return any(count > limit for count, (_, _, limit) in zip(counts, limits))
+
+
+def rate_limit_reply(svc: Services, person: str, state: PersonState) -> list[str]:
+    """Tell a limited person once per hour, then stay quiet."""
+    key = svc.keys.rate(person, f"notice{int(svc.clock()) // 3600}")
+    if not svc.redis.set(key, "1", nx=True, ex=7200):
+        return []
+    return [svc.render("rate_limited", state.language or svc.registry.default)]
+
+
+def run_keyword(svc: Services, msg: InboundMessage, person: str, state: PersonState, keyword: KeywordMatch) -> list[str]:
+    """Carry out STOP, START, HELP, DELETE, EXIT, LANGUAGE or MENU."""
+    language = state.language or keyword.language
+    if keyword.action == "stop":
+        svc.people.update(person, opted_out=True, language=language)
+        return [svc.render("stop_confirm", language)]
+    if keyword.action == "start":
+        svc.people.update(person, opted_out=False, language=language)
+        return [svc.render("start_confirm", language)]
+    if keyword.action == "help":
+        return [svc.render("help_text", language)]
+    if keyword.action == "delete":
+        erase_person(svc, person)
+        return [svc.render("delete_confirm", language)]
+    if keyword.action == "exit":
+        quick_exit(svc, person)
+        return [svc.render("exit_reply", language)]
+    if keyword.action == "language":
+        return language_menu(svc, person, language)
+    svc.people.update(person, language=language, menu=None)
+    return converse(svc, msg, person, state, language, None, forced_intent="menu")
+
+
+def erase_person(svc: Services, person: str) -> None:
+    """Erase everything about a person: state, transcript, case transcript, Rasa tracker."""
+    svc.handoff.erase_for_person(person)
+    svc.people.erase(person)
+    log.info("person erased", extra={"person": person[:8]})
+
+
+def quick_exit(svc: Services, person: str) -> None:
+    """End the conversation at once: forget the session, flag any open case."""
+    case = svc.handoff.current_for(person)
+    if case is not None and case.active:
+        svc.handoff.add_note(case, "system", "The person used the quick-exit word. Do not write unless they do.")
+        svc.handoff.update(case, "updated", safe_to_text="no")
+    svc.redis.delete(svc.keys.transcript(person), svc.keys.rasa_tracker(person))
+    svc.people.update(person, menu=None)
+
+
+def language_menu(svc: Services, person: str, language: str | None, unsupported: bool = False) -> list[str]:
+    """Show the numbered language menu, each language named in its own script."""
+    header_language = language or svc.registry.default
+    lines = [svc.render("language_menu_header", header_language)]
+    lines += [f"{number} {lang.name}" for number, lang in enumerate(svc.registry.languages, 1)]
+    if unsupported:
+        lines.append(f"📞 {svc.settings.hotline_number}")
+    svc.people.update(person, menu=LANGUAGE_MENU)
+    return ["\n".join(lines)]
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """The language to answer in (None: a menu was sent), what to say before and after."""
+
+    language: str | None
+    before: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+    picked_from_menu: bool = False
+
+
+def resolve_language(
+    svc: Services, msg: InboundMessage, person: str, state: PersonState, risk: RiskFinding | None
+) -> LanguageChoice:
+    """Pick the language: a menu choice, the sticky one (switched only on a confident 3+ word
+    message), the risk pattern's or a confident detection at first contact, else ask."""
+    text = msg.reply_text
+    number = menu_number(text)
+    if state.menu == LANGUAGE_MENU and number is not None:
+        chosen = svc.registry.by_menu_number(number)
+        if chosen is not None:
+            svc.people.update(person, language=chosen.code, menu=None)
+            return LanguageChoice(chosen.code, [svc.render("language_set", chosen.code)], picked_from_menu=True)
+    detection = svc.detector.detect(text) if text and number is None else None
+    confident = detection is not None and detection.confident and detection.supported and bool(detection.language)
+    if state.language:
+        if confident and detection and detection.language != state.language:
+            svc.people.update(person, language=detection.language)
+            return LanguageChoice(str(detection.language))
+        return LanguageChoice(state.language)
+    if risk is not None:
+        svc.people.update(person, language=risk.language)
+        return LanguageChoice(risk.language)
+    if confident and detection and detection.language:
+        svc.people.update(person, language=detection.language)
+        return LanguageChoice(detection.language, after=[svc.render("language_hint", detection.language)])
+    guess = detection.language if detection and detection.supported else None
+    unsupported = bool(detection and not detection.supported)
+    return LanguageChoice(None, language_menu(svc, person, guess, unsupported=unsupported))
+
+
+def dialogue_input(svc: Services, msg: InboundMessage, state: PersonState) -> tuple[str, dict[str, object]]:
+    """Turn a message into Rasa input and metadata: digits become intents, '/' never passes."""
+    text = msg.reply_text
+    number = menu_number(text)
+    if number is not None:
+        intent = svc.menus.choice(state.menu, number)
+        if intent:
+            return "/" + intent, {}
+    if msg.location:
+        return "/ask_resources", {"latitude": msg.location.latitude, "longitude": msg.location.longitude}
+    if state.menu == PLACE_QUESTION and text:
+        return "/ask_resources", {"place_text": text}
+    return text.lstrip("/").strip(), {}
+
+
+def converse(
+    svc: Services, msg: InboundMessage, person: str, state: PersonState, language: str,
+    risk: RiskFinding | None, forced_intent: str | None = None,
+) -> list[str]:
+    """Ask Rasa what to say (or answer a gateway menu choice) and escalate when needed."""
+    user_input, extra = ("/" + forced_intent, {}) if forced_intent else dialogue_input(svc, msg, state)
+    if user_input.removeprefix("/") in GATEWAY_INTENTS:
+        return gateway_choice(svc, person, language, user_input.removeprefix("/"))
+    if not user_input:
+        return [svc.render("media_unsupported", language)]
+    if state.menu == LANGUAGE_MENU:
+        svc.people.update(person, menu=None)
+    try:
+        reply = svc.rasa.send(person, user_input, {"language": language, "channel": msg.channel, **extra})
+    except RasaUnavailable as exc:
+        log.warning("rasa unavailable", extra={"error": str(exc)})
+        if risk is None:
+            return [svc.render("hotline_fallback", language)]
+        reply = RasaReply()
+    priority = handoff_flow.escalation_priority(reply, risk)
+    if priority is not None:
+        return handoff_flow.escalate(svc, msg, person, language, priority, reply, risk)
+    remember_menu(svc, person, reply.responses)
+    return reply.texts
+
+
+def remember_menu(svc: Services, person: str, responses: list[str]) -> None:
+    """Remember the last menu shown so a digit reply picks from it."""
+    menus = [r for r in responses if svc.menus.has_menu(r)]
+    svc.people.update(person, menu=menus[-1] if menus else None)
+
+
+def gateway_choice(svc: Services, person: str, language: str, intent: str) -> list[str]:
+    """Answer menu choices the gateway owns (language menu, safety check)."""
+    if intent == "choose_language":
+        return language_menu(svc, person, language)
+    svc.people.update(person, menu=None)
+    return handoff_flow.safety_answer(svc, person, language, intent == "safe_yes")
+

@@ -1,0 +1,103 @@
+"""HTTP client for the Rasa server (REST channel, tracker events) and the action server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer, answered with an error, or answered with nothing."""
+
+
+@dataclass
+class RasaReply:
+    """What Rasa said for one user message: texts and the response keys behind them."""
+
+    texts: list[str] = field(default_factory=list)
+    responses: list[str] = field(default_factory=list)
+
+
+class RasaClient:
+    """Talk to one Rasa server over HTTP with a shared connection pool."""
+
+    def __init__(self, base_url: str, token: str, actions_url: str, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.actions_url = actions_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.http = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
+
+    def send(self, sender: str, text: str, metadata: dict[str, Any]) -> RasaReply:
+        """Send one message through Rasa's REST channel and collect its reply."""
+        try:
+            response = self.http.post(
+                f"{self.base_url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": text, "metadata": metadata},
+                timeout=self.timeout,
+            )
+            response.raise_for_status()
+            items = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+        reply = RasaReply()
+        for item in items if isinstance(items, list) else []:
+            if item.get("text"):
+                reply.texts.append(str(item["text"]))
+            lantern = (item.get("custom") or {}).get("lantern") or {}
+            if lantern.get("response"):
+                reply.responses.append(str(lantern["response"]))
+        if not reply.texts:
+            raise RasaUnavailable("empty answer")
+        return reply
+
+    def append_event(self, sender: str, event: dict[str, Any]) -> None:
+        """Append an event (pause, resume, restart) to a conversation's tracker."""
+        try:
+            response = self.http.post(
+                f"{self.base_url}/conversations/{sender}/tracker/events",
+                params={"token": self.token, "include_events": "NONE"},
+                json=event,
+                timeout=self.timeout,
+            )
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+
+    def pause(self, sender: str) -> None:
+        """Pause the bot for a conversation (a person has taken over)."""
+        self.append_event(sender, {"event": "pause"})
+
+    def resume(self, sender: str) -> None:
+        """Resume the bot for a conversation."""
+        self.append_event(sender, {"event": "resume"})
+
+    def restart(self, sender: str) -> None:
+        """Clear a conversation's dialogue state."""
+        self.append_event(sender, {"event": "restart"})
+
+    def is_paused(self, sender: str) -> bool:
+        """Say whether Rasa considers a conversation paused."""
+        response = self.http.get(
+            f"{self.base_url}/conversations/{sender}/tracker",
+            params={"token": self.token, "include_events": "NONE"},
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return bool(response.json().get("paused"))
+
+    def component_states(self) -> dict[str, str]:
+        """Return 'up' or 'down' for the Rasa server and the action server."""
+        states = {}
+        for name, url in (("rasa", f"{self.base_url}/"), ("actions", f"{self.actions_url}/health")):
+            try:
+                ok = self.http.get(url, timeout=2).ok
+            except requests.RequestException:
+                ok = False
+            states[name] = "up" if ok else "down"
+        return states

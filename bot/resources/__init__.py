@@ -1,0 +1,1 @@
+"""The resource directory: hotlines, shelters, legal aid and clinics near the texter."""

@@ -1,0 +1,77 @@
+"""Keep the directory in Redis: entries as JSON, positions in geo sets per category."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from redis import Redis
+
+from bot.resources.directory import CATEGORIES, Directory
+
+SEARCH_RADIUS_KM = 300
+CANDIDATES = 200
+
+
+class DirectoryIndex:
+    """Nearest-first lookup of resources with Redis geo commands."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}directory:"
+
+    def _geo(self, category: str | None) -> str:
+        """Key of the geo set for a category (or for every resource)."""
+        return f"{self.prefix}geo:{category or 'all'}"
+
+    def _entry(self, resource_id: str) -> str:
+        """Key of one resource's JSON."""
+        return f"{self.prefix}entry:{resource_id}"
+
+    def load(self, directory: Directory) -> int:
+        """Replace the indexed directory with this one; return the number of entries."""
+        old = list(self.redis.scan_iter(match=f"{self.prefix}*", count=1000))
+        pipe = self.redis.pipeline(transaction=True)
+        if old:
+            pipe.delete(*old)
+        for resource in directory.resources:
+            pipe.set(self._entry(resource.id), json.dumps(resource.to_dict(), ensure_ascii=False))
+            position = (resource.longitude, resource.latitude, resource.id)
+            pipe.geoadd(self._geo(None), position)
+            for category in resource.categories:
+                pipe.geoadd(self._geo(category), position)
+        pipe.execute()
+        return len(directory.resources)
+
+    def nearest(
+        self, latitude: float, longitude: float, category: str | None, filters: set[str],
+        offset: int, limit: int,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Return up to `limit` matching resources after `offset`, nearest first, and if more exist."""
+        if category is not None and category not in CATEGORIES:
+            category = None
+        found = self.redis.geosearch(
+            self._geo(category), longitude=longitude, latitude=latitude, radius=SEARCH_RADIUS_KM,
+            unit="km", sort="ASC", count=CANDIDATES, withdist=True,
+        )
+        if not found:
+            return [], False
+        raw = self.redis.mget([self._entry(member) for member, _ in found])
+        matches = []
+        for (_, distance), data in zip(found, raw):
+            if data is None:
+                continue
+            entry = json.loads(data)
+            if all(_passes(entry, f) for f in filters):
+                matches.append({**entry, "distance_km": round(float(distance), 1)})
+        return matches[offset : offset + limit], len(matches) > offset + limit
+
+
+def _passes(entry: dict[str, Any], wanted: str) -> bool:
+    """Say whether an entry satisfies a filter the person asked for."""
+    facts = entry.get("facts", {})
+    if wanted == "no_immigration":
+        return facts.get("reports_to_immigration") is False
+    if wanted == "children":
+        return bool(facts.get("accepts_children"))
+    return bool(facts.get(wanted))

@@ -1,0 +1,121 @@
+"""Answer a resource request: category and filters from words, place from text or pin."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from redis import Redis
+
+from bot.languages import LanguageRegistry, load_registry
+from bot.resources.directory import Directory, Region, load_directory
+from bot.resources.index import DirectoryIndex
+from bot.resources.places import match_place
+from bot.settings import Settings
+from bot.store import Keys, connect
+from bot.text import normalise
+
+PAGE = 3
+
+
+@dataclass
+class ResourceDesk:
+    """What a lookup needs: the directory index in Redis, regions and language words."""
+
+    settings: Settings
+    redis: Redis
+    keys: Keys
+    registry: LanguageRegistry
+    index: DirectoryIndex
+    regions: tuple[Region, ...] = ()
+    version: str = ""
+
+    def refresh(self) -> None:
+        """Reload the directory into Redis when its files changed."""
+        files = sorted(self.settings.resources_dir.glob("*.yml"))
+        digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
+        if digest == self.version:
+            return
+        directory: Directory = load_directory(self.settings.resources_dir)
+        self.index.load(directory)
+        self.regions, self.version = directory.regions, digest
+
+
+@lru_cache(maxsize=1)
+def desk() -> ResourceDesk:
+    """Build the lookup desk once per process from the environment."""
+    settings = Settings.from_env()
+    redis = connect(settings.redis_url)
+    return ResourceDesk(
+        settings, redis, Keys(settings.redis_key_prefix, settings.rasa_key_prefix),
+        load_registry(settings.locales_dir), DirectoryIndex(redis, settings.redis_key_prefix),
+    )
+
+
+def words_for(registry: LanguageRegistry, text: str, section: str) -> list[str]:
+    """Return the names (categories or filters) whose words appear in a message."""
+    folded = f" {normalise(text)} "
+    found: list[str] = []
+    for language in registry.languages:
+        table = language.resource_categories if section == "categories" else language.resource_filters
+        for name, phrases in table.items():
+            if name not in found and any(f" {normalise(p)} " in folded for p in phrases if normalise(p)):
+                found.append(name)
+    return found
+
+
+def lookup(
+    desk: ResourceDesk, person: str, text: str, metadata: dict[str, Any], more: bool
+) -> tuple[str, dict[str, Any]]:
+    """Choose the response (list, question or fallback) and its arguments for a request."""
+    desk.refresh()
+    key = desk.keys.resource_query(person)
+    saved = desk.redis.hgetall(key)
+    if more and saved.get("lat"):
+        latitude, longitude = float(saved["lat"]), float(saved["lon"])
+        category, filters = saved.get("category") or None, set(filter(None, saved.get("filters", "").split(",")))
+        offset = int(saved.get("offset", "0")) + PAGE
+    else:
+        categories = words_for(desk.registry, text, "categories")
+        category = categories[0] if categories else (saved.get("category") or None)
+        filters = set(words_for(desk.registry, text, "filters")) or set(
+            filter(None, saved.get("filters", "").split(","))
+        )
+        offset = 0
+        place = match_place(desk.regions, text)
+        if metadata.get("latitude") is not None and metadata.get("longitude") is not None:
+            latitude, longitude = float(metadata["latitude"]), float(metadata["longitude"])
+        elif place is not None:
+            latitude, longitude = place.latitude, place.longitude
+        elif saved.get("lat"):
+            latitude, longitude = float(saved["lat"]), float(saved["lon"])
+        else:
+            asked = saved.get("asked") == "1"
+            remember(desk, key, asked="1", category=category or "", filters=",".join(sorted(filters)))
+            return ("utter_no_resources", {}) if asked else ("utter_ask_place", {})
+    entries, has_more = desk.index.nearest(latitude, longitude, category, filters, offset, PAGE)
+    remember(desk, key, lat=str(latitude), lon=str(longitude), category=category or "",
+             filters=",".join(sorted(filters)), offset=str(offset), asked="0")
+    if not entries:
+        return "utter_no_resources", {}
+    return "utter_resources", {"entries": entries, "more": has_more, "first_number": 1}
+
+
+def remember(desk: ResourceDesk, key: str, **values: str) -> None:
+    """Store a person's last resource query (expires with their other data)."""
+    pipe = desk.redis.pipeline()
+    pipe.hset(key, mapping=values)
+    pipe.expire(key, desk.settings.retention_seconds)
+    pipe.execute()
+
+
+def lookup_for_tracker(person: str, latest_message: dict[str, Any], latest_action: str | None) -> tuple[str, dict[str, Any]]:
+    """Run a lookup for the action server from the tracker's latest message."""
+    metadata = latest_message.get("metadata") or {}
+    intent = (latest_message.get("intent") or {}).get("name")
+    text = str(metadata.get("place_text") or latest_message.get("text") or "")
+    if text.startswith("/"):
+        text = ""
+    return lookup(desk(), person, text, metadata, more=intent == "more_resources")

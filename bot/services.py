@@ -1,0 +1,98 @@
+"""Build and hold Lantern's long-lived services (one instance per app)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from redis import Redis
+
+from bot.handoff import Handoff
+from bot.i18n import Catalogs
+from bot.identity import Vault, sender_key
+from bot.language_detect import LanguageDetector
+from bot.languages import LanguageRegistry, load_registry
+from bot.menus import Menus
+from bot.outbound import Outbound
+from bot.people import People
+from bot.rasa_client import RasaClient
+from bot.settings import ROOT, Settings
+from bot.store import Keys, connect
+
+EXTENSION = "lantern"
+# Fragments, labels and already-neutral sentences never get the discreet first line.
+NOT_DISCREET_PREFIXED = ("category_", "fact_", "resources_", "language_", "discreet_", "exit_")
+
+
+@dataclass
+class Services:
+    """Everything the pipeline and the console need, built once from the settings."""
+
+    settings: Settings
+    redis: Redis
+    keys: Keys
+    vault: Vault
+    registry: LanguageRegistry
+    catalogs: Catalogs
+    detector: LanguageDetector
+    menus: Menus
+    people: People
+    handoff: Handoff
+    rasa: RasaClient
+    outbound: Outbound
+    clock: Callable[[], float] = field(default=time.time)
+
+    def person_id(self, number: str) -> str:
+        """Return the keyed hash standing for a phone number."""
+        return sender_key(self.settings.sender_hash_key, number)
+
+    def render(self, key: str, language: str, **values: object) -> str:
+        """Render a sentence in a language with the standard numbers filled in.
+
+        In discreet mode a neutral first line comes first, so a lock-screen preview
+        shows nothing about the subject.
+        """
+        direction = self.registry.get(language).direction
+        numbers = {"hotline": self.settings.hotline_number, "emergency": self.settings.emergency_number}
+        filled = {**numbers, **values}
+        if direction == "rtl":  # keep phone numbers and times left-to-right inside RTL text
+            filled = {k: f"\u2066{v}\u2069" for k, v in filled.items()}
+        text = self.catalogs.render(key, language, **filled)
+        if self.settings.discreet_mode and not key.startswith(NOT_DISCREET_PREFIXED):
+            text = self.catalogs.render("discreet_first_line", language) + "\n" + text
+        return text
+
+
+def build_services(settings: Settings, redis: Redis | None = None) -> Services:
+    """Create every service from the settings."""
+    redis = redis or connect(settings.redis_url)
+    keys = Keys(settings.redis_key_prefix, settings.rasa_key_prefix)
+    vault = Vault(settings.encryption_keys, settings.secret_key)
+    registry = load_registry(settings.locales_dir)
+    people = People(redis, keys, vault, settings.retention_seconds)
+    return Services(
+        settings=settings,
+        redis=redis,
+        keys=keys,
+        vault=vault,
+        registry=registry,
+        catalogs=Catalogs(settings.locales_dir, registry.codes),
+        detector=LanguageDetector(registry),
+        menus=Menus.load(ROOT / "domain" / "menus.yml"),
+        people=people,
+        handoff=Handoff(redis, keys, vault, settings.retention_seconds, settings.closed_case_retention_seconds),
+        rasa=RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
+        outbound=Outbound(settings, people),
+    )
+
+
+def init_app(app: Flask, services: Services) -> None:
+    """Attach the services to the app."""
+    app.extensions[EXTENSION] = services
+
+
+def get_services() -> Services:
+    """Return the current app's services."""
+    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]

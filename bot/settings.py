@@ -1,0 +1,111 @@
+"""Load every Lantern setting from the environment, once, into one object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid."""
+
+
+def _bool(value: str) -> bool:
+    """Parse a boolean environment value."""
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value: str) -> tuple[str, ...]:
+    """Parse a comma-separated environment value."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Lantern's configuration; every field maps to an upper-case environment variable."""
+
+    public_url: str = "http://127.0.0.1:5000"
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: str = "dev-auth-token-change-me"
+    twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_sms_from: str = ""
+    twilio_whatsapp_from: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_key_prefix: str = "lantern:"
+    rasa_key_prefix: str = "lantern"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = "dev-rasa-token-change-me"
+    actions_url: str = "http://127.0.0.1:5055"
+    rasa_timeout_seconds: float = 8.0
+    secret_key: str = "dev-secret-key-change-me"
+    sender_hash_key: str = "dev-sender-hash-key-change-me"
+    encryption_keys: tuple[str, ...] = ()
+    hotline_number: str = "+254 800 720 000"
+    emergency_number: str = "112"
+    retention_seconds: int = 30 * 24 * 3600
+    closed_case_retention_seconds: int = 90 * 24 * 3600
+    dedupe_seconds: int = 24 * 3600
+    safe_contact_window_seconds: int = 24 * 3600
+    rate_limit_per_minute: int = 20
+    rate_limit_per_hour: int = 120
+    ip_rate_limit_per_minute: int = 600
+    max_body_bytes: int = 64 * 1024
+    discreet_mode: bool = False
+    staff_api_token: str = ""
+    staff_session_idle_minutes: int = 30
+    staff_session_max_hours: int = 12
+    handoff_unclaimed_seconds: int = 300
+    handoff_reopen_seconds: int = 3600
+    operating_hours: str = "Mon-Sun 00:00-24:00"
+    operating_timezone: str = "UTC"
+    holidays: tuple[str, ...] = ()
+    oncall_numbers: tuple[str, ...] = ()
+    locales_dir: Path = ROOT / "locales"
+    resources_dir: Path = ROOT / "resources"
+    log_level: str = "INFO"
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from environment variables, then apply explicit overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for item in fields(cls):
+            raw = env.get(item.name.upper())
+            if raw is None:
+                continue
+            values[item.name] = _parse(item.name, str(item.type), raw)
+        values.update(overrides)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Refuse settings that would make Lantern unsafe or unusable."""
+        if not self.testing and not self.public_url.startswith(("http://", "https://")):
+            raise SettingsError("PUBLIC_URL must start with http:// or https://")
+        if self.retention_seconds <= 0 or self.closed_case_retention_seconds <= 0:
+            raise SettingsError("retention must be positive")
+        if self.safe_contact_window_seconds > 24 * 3600:
+            raise SettingsError("SAFE_CONTACT_WINDOW_SECONDS cannot exceed WhatsApp's 24 hours")
+
+
+def _parse(name: str, kind: str, raw: str) -> object:
+    """Convert one environment value to the type of its field."""
+    try:
+        if "tuple" in kind:
+            return _list(raw)
+        if "bool" in kind:
+            return _bool(raw)
+        if "int" in kind:
+            return int(raw)
+        if "float" in kind:
+            return float(raw)
+        if "Path" in kind:
+            return Path(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name.upper()}: {exc}") from exc
+    return raw

@@ -1,0 +1,1 @@
+"""The staff console: hotline staff claim, read, answer and close escalations."""

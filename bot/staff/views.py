@@ -1,0 +1,286 @@
+"""Console pages and actions: queue, case, claim, transfer, reply, notes, close, live events."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from flask import (Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, session,
+                   url_for)
+
+from bot.handoff import Escalation
+from bot.handoff_flow import close_case, notify_person, staff_reply
+from bot.outbound import OutboundRefused
+from bot.resources.lookup import desk, words_for
+from bot.resources.places import match_place
+from bot.services import Services, get_services
+from bot.staff.audit import audit, recent_audit
+from bot.staff.auth import (accounts, api_token_valid, csrf_token, current_user, login_locked, login_required,
+                            record_failure, start_session)
+from bot.staff.i18n import CONSOLE_LANGUAGES, gettext as _
+
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
+OUTCOMES = ("referred", "resolved", "no_response", "not_a_case", "duplicate")
+MAX_REPLY = 1000
+
+
+@bp.app_context_processor
+def inject() -> dict[str, object]:
+    """Give templates the CSRF token, the user and the console languages."""
+    return {"csrf_token": csrf_token, "staff_user": g.get("staff_user"), "console_languages": CONSOLE_LANGUAGES}
+
+
+def load_case(svc: Services, case_id: str) -> Escalation:
+    """Return a case or 404."""
+    case = svc.handoff.get(case_id) if case_id.isalnum() else None
+    if case is None:
+        abort(404)
+    return case
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> object:
+    """Show the login form; log in with throttling of failed attempts."""
+    svc = get_services()
+    if request.method == "GET":
+        return render_template("staff/login.html")
+    username = request.form.get("username", "").strip().lower()
+    password = request.form.get("password", "")
+    if login_locked(svc, username):
+        audit(svc, username or "?", "login_locked")
+        return render_template("staff/login.html", error=_("Too many failed attempts. Try again later.")), 429
+    user = accounts(svc).authenticate(username, password)
+    if user is None:
+        record_failure(svc, username)
+        audit(svc, username or "?", "login_failed")
+        return render_template("staff/login.html", error=_("Wrong username or password.")), 401
+    start_session(svc, user)
+    audit(svc, user.username, "login")
+    return redirect(url_for("staff.queue"))
+
+
+@bp.post("/logout")
+@login_required()
+def logout() -> object:
+    """End the session."""
+    audit(get_services(), g.staff_user.username, "logout")
+    session.clear()
+    return redirect(url_for("staff.login"))
+
+
+@bp.post("/language")
+def set_language() -> object:
+    """Choose the console's language (kept in the session)."""
+    if request.form.get("language") in CONSOLE_LANGUAGES:
+        session["console_language"] = request.form["language"]
+    return redirect(request.referrer if request.referrer and "/staff/" in request.referrer else url_for("staff.queue"))
+
+
+@bp.get("/")
+@login_required()
+def queue() -> str:
+    """Show active cases, most urgent and oldest first."""
+    svc = get_services()
+    return render_template("staff/queue.html", cases=svc.handoff.queue(), recent=svc.handoff.recent(20))
+
+
+@bp.get("/queue")
+@login_required()
+def queue_rows() -> str:
+    """Return the queue rows (refreshed live by the page)."""
+    return render_template("staff/_queue_rows.html", cases=get_services().handoff.queue())
+
+
+@bp.get("/events")
+@login_required()
+def events() -> Response:
+    """Stream case changes to the console (server-sent events; ids and status only)."""
+    svc = get_services()
+
+    def stream() -> Iterator[str]:
+        pubsub = svc.redis.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(svc.keys.case_events)
+        try:
+            yield "retry: 2000\n\n"
+            last_beat, ends = time.time(), time.time() + 300
+            while time.time() < ends:
+                message = pubsub.get_message(timeout=1.0)
+                if message:
+                    yield f"event: case\ndata: {message['data']}\n\n"
+                elif time.time() - last_beat > 15:
+                    last_beat = time.time()
+                    yield ": keepalive\n\n"
+        finally:
+            pubsub.close()
+
+    return Response(stream(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@bp.get("/cases/<case_id>")
+@login_required()
+def case_page(case_id: str) -> str:
+    """Show a case: transcript, notes and actions."""
+    svc = get_services()
+    case = load_case(svc, case_id)
+    audit(svc, g.staff_user.username, "view", case.id)
+    allowed, why_not = svc.outbound.window_open(case.person)
+    return render_template(
+        "staff/case.html", case=case, transcript=svc.handoff.transcript(case.id), notes=svc.handoff.notes(case.id),
+        colleagues=[u for u in accounts(svc).usernames() if u != g.staff_user.username], outcomes=OUTCOMES,
+        can_send=allowed and bool(case.contact), why_not=why_not or _("This case has no contact number."),
+        direction=svc.registry.get(case.language).direction, language_name=svc.registry.get(case.language).name,
+    )
+
+
+@bp.get("/cases/<case_id>/transcript")
+@login_required()
+def transcript_partial(case_id: str) -> str:
+    """Return the transcript part of a case page (refreshed live)."""
+    svc = get_services()
+    case = load_case(svc, case_id)
+    return render_template("staff/_transcript.html", case=case, transcript=svc.handoff.transcript(case.id),
+                           direction=svc.registry.get(case.language).direction)
+
+
+@bp.post("/cases/<case_id>/claim")
+@login_required()
+def claim(case_id: str) -> object:
+    """Claim an open case."""
+    svc = get_services()
+    case = load_case(svc, case_id)
+    if case.status != "open":
+        flash(_("This case is not open for claiming."))
+    else:
+        svc.handoff.update(case, "claimed", status="claimed", claimed_by=g.staff_user.username)
+        audit(svc, g.staff_user.username, "claim", case.id)
+        notify_person(svc, case, "handoff_joined")
+    return redirect(url_for("staff.case_page", case_id=case.id))
+
+
+@bp.post("/cases/<case_id>/transfer")
+@login_required()
+def transfer(case_id: str) -> object:
+    """Hand a claimed case to a colleague."""
+    svc = get_services()
+    case = load_case(svc, case_id)
+    colleague = request.form.get("to", "")
+    if not case.active or accounts(svc).get(colleague) is None:
+        flash(_("Cannot transfer this case."))
+    elif case.claimed_by != g.staff_user.username and g.staff_user.role != "supervisor":
+        abort(403)
+    else:
+        svc.handoff.update(case, "transferred", status="claimed", claimed_by=colleague)
+        audit(svc, g.staff_user.username, "transfer", case.id, detail=f"to {colleague}")
+    return redirect(url_for("staff.case_page", case_id=case.id))
+
+
+def require_owner(case: Escalation) -> None:
+    """Only the staff member who claimed a case (or a supervisor) may act on it."""
+    if case.claimed_by != g.staff_user.username and g.staff_user.role != "supervisor":
+        abort(403)
+
+
+@bp.post("/cases/<case_id>/reply")
+@login_required()
+def reply(case_id: str) -> object:
+    """Send a reply to the person through Twilio (only inside the safe-contact window)."""
+    svc = get_services()
+    case = load_case(svc, case_id)
+    require_owner(case)
+    text = request.form.get("text", "").strip()[:MAX_REPLY]
+    if not text or not case.active:
+        flash(_("Nothing was sent."))
+        return redirect(url_for("staff.case_page", case_id=case.id))
+    try:
+        staff_reply(svc, case, g.staff_user.username, text)
+        audit(svc, g.staff_user.username, "reply", case.id)
+    except OutboundRefused as exc:
+        audit(svc, g.staff_user.username, "reply_refused", case.id)
+        flash(_("Not sent: ") + str(exc))
+    return redirect(url_for("staff.case_page", case_id=case.id))
+
+
+@bp.post("/cases/<case_id>/note")
+@login_required()
+def note(case_id: str) -> object:
+    """Add an internal note (never sent to the person)."""
+    svc = get_services()
+    case = load_case(svc, case_id)
+    text = request.form.get("text", "").strip()[:MAX_REPLY]
+    if text:
+        svc.handoff.add_note(case, g.staff_user.username, text)
+        audit(svc, g.staff_user.username, "note", case.id)
+    return redirect(url_for("staff.case_page", case_id=case.id))
+
+
+@bp.post("/cases/<case_id>/close")
+@login_required()
+def close(case_id: str) -> object:
+    """Close a case with an outcome; the bot resumes for the person."""
+    svc = get_services()
+    case = load_case(svc, case_id)
+    require_owner(case)
+    outcome = request.form.get("outcome", "")
+    if outcome not in OUTCOMES or not case.active:
+        flash(_("Choose an outcome to close this case."))
+        return redirect(url_for("staff.case_page", case_id=case.id))
+    close_case(svc, case, g.staff_user.username, outcome)
+    audit(svc, g.staff_user.username, "close", case.id, detail=outcome)
+    return redirect(url_for("staff.queue"))
+
+
+@bp.post("/cases/<case_id>/resources")
+@login_required()
+def find_resources(case_id: str) -> str:
+    """Look up resources near a place for a case (to send one to the person)."""
+    svc = get_services()
+    case = load_case(svc, case_id)
+    resource_desk = desk()
+    resource_desk.refresh()
+    query = request.form.get("query", "")
+    place = match_place(resource_desk.regions, query)
+    categories = words_for(svc.registry, query, "categories")
+    results: list[dict[str, object]] = []
+    if place is not None:
+        results, _more = resource_desk.index.nearest(place.latitude, place.longitude,
+                                                      categories[0] if categories else None, set(), 0, 10)
+    audit(svc, g.staff_user.username, "resource_lookup", case.id)
+    return render_template("staff/_resources.html", case=case, results=results, query=query, place=place)
+
+
+@bp.get("/audit")
+@login_required(role="supervisor")
+def audit_log() -> str:
+    """Show the audit log (supervisors only)."""
+    return render_template("staff/audit.html", entries=recent_audit(get_services()))
+
+
+@bp.get("/api/escalations")
+def api_escalations() -> Response:
+    """List cases for machines: Bearer STAFF_API_TOKEN; never a phone number."""
+    svc = get_services()
+    if not api_token_valid(svc) and current_user(svc) is None:
+        abort(401)
+    status = request.args.get("status", "active")
+    cases = svc.handoff.queue() if status == "active" else svc.handoff.recent(200)
+    return jsonify([case.public() for case in cases])
+
+
+@bp.after_app_request
+def security_headers(response: Response) -> Response:
+    """Add security headers to console pages; never cache pages with personal data."""
+    if request.path.startswith("/staff"):
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if not request.path.startswith("/staff/static"):
+            response.headers["Cache-Control"] = "no-store"
+        if get_services().settings.public_url.startswith("https://"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+

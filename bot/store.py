@@ -1,0 +1,103 @@
+"""The Redis connection (one per app) and the layout of Lantern's keys."""
+
+from __future__ import annotations
+
+from redis import Redis
+
+
+def connect(url: str) -> Redis:
+    """Open a Redis client that fails fast when the server is unreachable."""
+    return Redis.from_url(
+        url, decode_responses=True, socket_connect_timeout=1.0, socket_timeout=2.0
+    )
+
+
+
+class Keys:
+    """Build Redis key names; every key about a person ends with their keyed hash."""
+
+    def __init__(self, prefix: str, rasa_prefix: str) -> None:
+        self.prefix = prefix
+        self.rasa_prefix = rasa_prefix
+
+    def rasa_tracker(self, person: str) -> str:
+        """Key under which Rasa's Redis tracker store keeps a conversation."""
+        return f"{self.rasa_prefix}:tracker:{person}"
+
+    def person(self, person: str) -> str:
+        """Key of a person's state hash (language, menu, opt-out, last contact)."""
+        return f"{self.prefix}person:{person}"
+
+    def transcript(self, person: str) -> str:
+        """Key of a person's recent encrypted turns."""
+        return f"{self.prefix}transcript:{person}"
+
+    def rate(self, person: str, window: str) -> str:
+        """Key of a person's message counter in a time window."""
+        return f"{self.prefix}rate:{window}:{person}"
+
+    def ip_rate(self, ip_hash: str, window: str) -> str:
+        """Key of a client address's request counter in a time window."""
+        return f"{self.prefix}iprate:{window}:{ip_hash}"
+
+    def dedupe(self, message_hash: str) -> str:
+        """Key marking a provider message id as seen."""
+        return f"{self.prefix}seen:{message_hash}"
+
+    def resource_query(self, person: str) -> str:
+        """Key of a person's last resource query (place, category, page)."""
+        return f"{self.prefix}resq:{person}"
+
+    def person_case(self, person: str) -> str:
+        """Key holding the id of a person's current or last case."""
+        return f"{self.prefix}personcase:{person}"
+
+    def case(self, case_id: str) -> str:
+        """Key of an escalation record hash."""
+        return f"{self.prefix}case:{case_id}"
+
+    def case_transcript(self, case_id: str) -> str:
+        """Key of an escalation's encrypted transcript list."""
+        return f"{self.prefix}case:{case_id}:transcript"
+
+    def case_notes(self, case_id: str) -> str:
+        """Key of an escalation's staff notes list."""
+        return f"{self.prefix}case:{case_id}:notes"
+
+    @property
+    def open_cases(self) -> str:
+        """Key of the sorted set of cases not yet closed."""
+        return f"{self.prefix}cases:active"
+
+    @property
+    def all_cases(self) -> str:
+        """Key of the sorted set of every case (for listing closed ones)."""
+        return f"{self.prefix}cases:all"
+
+    @property
+    def case_events(self) -> str:
+        """Pub/sub channel announcing case changes to staff consoles."""
+        return f"{self.prefix}events:cases"
+
+    def staff_user(self, username: str) -> str:
+        """Key of a staff account."""
+        return f"{self.prefix}staff:user:{username}"
+
+    @property
+    def staff_users(self) -> str:
+        """Key of the set of staff usernames."""
+        return f"{self.prefix}staff:users"
+
+    @property
+    def audit(self) -> str:
+        """Key of the staff audit log stream."""
+        return f"{self.prefix}audit"
+
+    def login_attempts(self, who: str) -> str:
+        """Key counting failed logins for a username or client address."""
+        return f"{self.prefix}staff:login:{who}"
+
+    def person_keys(self, person: str) -> list[str]:
+        """Return every fixed-name key (gateway and Rasa tracker) that belongs to one person."""
+        return [self.person(person), self.transcript(person), self.person_case(person),
+                self.resource_query(person), self.rasa_tracker(person)]

@@ -1,0 +1,255 @@
+"""Shared fixtures: the real stack (Redis, trained Rasa, action server, gateway) and a Twilio harness."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from twilio.request_validator import RequestValidator
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from bot.app import create_app
+from bot.settings import Settings
+from bot.stack import Child, latest_model, rasa_children, rasa_env, wait_until
+from tests.twilio_api import TwilioApiStandIn
+
+TEST_REDIS_DB = 13
+TEST_REDIS_URL = f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
+PUBLIC_URL = "https://lantern.example.org"
+AUTH_TOKEN = "test-twilio-auth-token"
+RASA_TOKEN = "test-rasa-token"
+STAFF_API_TOKEN = "test-staff-api-token"
+LANTERN_NUMBER = "+254700999000"
+
+
+def free_port() -> int:
+    """Return a free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Return test settings (own Redis DB, fake credentials), with overrides."""
+    values: dict[str, object] = dict(
+        testing=True, public_url=PUBLIC_URL, twilio_auth_token=AUTH_TOKEN, redis_url=TEST_REDIS_URL,
+        rasa_token=RASA_TOKEN, staff_api_token=STAFF_API_TOKEN, twilio_sms_from=LANTERN_NUMBER,
+        twilio_whatsapp_from="+14155238886", secret_key="test-secret-key", sender_hash_key="test-hash-key",
+        rasa_timeout_seconds=10.0, log_level="INFO",
+    )
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Express settings as the environment variables a child process reads."""
+    env = {}
+    for item in fields(settings):
+        value = getattr(settings, item.name)
+        env[item.name.upper()] = ",".join(value) if isinstance(value, tuple) else str(value)
+    return env
+
+
+@dataclass
+class Stack:
+    """The running real stack used by end-to-end tests."""
+
+    settings: Settings
+    app: Flask
+    gateway_url: str
+    children: list[Child]
+    twilio_api: TwilioApiStandIn
+    env: dict[str, str]
+
+    def child(self, name: str) -> Child:
+        """Return a supervised child process by name."""
+        return next(c for c in self.children if c.name == name)
+
+
+@pytest.fixture(scope="session")
+def redis_db() -> Iterator[Redis]:
+    """The real Redis at 127.0.0.1:6379, database 13 (ours alone), emptied before and after."""
+    redis = Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    redis.flushdb()
+    yield redis
+    redis.flushdb()
+
+
+@pytest.fixture(scope="session")
+def twilio_api() -> Iterator[TwilioApiStandIn]:
+    """A local stand-in for Twilio's REST API, reached through twilio's own Client."""
+    server = TwilioApiStandIn()
+    yield server
+    server.close()
+
+
+def serve(app: Flask, port: int) -> BaseWSGIServer:
+    """Serve an app on loopback in a background thread."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
+    """Start the gateway, a Rasa server with the trained model and the action server."""
+    gateway_port, rasa_port, actions_port = free_port(), free_port(), free_port()
+    settings = make_settings(
+        rasa_url=f"http://127.0.0.1:{rasa_port}", actions_url=f"http://127.0.0.1:{actions_port}",
+        twilio_api_base_url=twilio_api.url,
+    )
+    app = create_app(settings)
+    server = serve(app, gateway_port)
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    env = rasa_env({**os.environ, **settings_env(settings)}, TEST_REDIS_URL, f"{gateway_url}/nlg",
+                   settings.actions_url)
+    children = rasa_children(env, latest_model(), rasa_port, actions_port, RASA_TOKEN)
+    for child in children:
+        child.start(echo=False)
+    try:
+        up = wait_until(lambda: requests.get(f"{gateway_url}/healthz", timeout=2).ok, 300, children)
+        if not up:
+            logs = "".join("".join(c.lines[-30:]) for c in children)
+            pytest.fail(f"the stack did not become healthy:\n{logs}")
+        yield Stack(settings, app, gateway_url, children, twilio_api, env)
+    finally:
+        for child in children:
+            child.stop()
+        server.shutdown()
+
+
+@pytest.fixture
+def client(stack: Stack) -> FlaskClient:
+    """A test client of the gateway app that the running Rasa calls back for NLG."""
+    return stack.app.test_client()
+
+
+def new_number() -> str:
+    """Return a fresh, unused Kenyan-style mobile number for one test."""
+    return "+2547" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+class TwilioHarness:
+    """Post webhook forms to the gateway signed exactly as Twilio signs them."""
+
+    def __init__(self, client: FlaskClient, auth_token: str = AUTH_TOKEN, public_url: str = PUBLIC_URL) -> None:
+        self.client = client
+        self.validator = RequestValidator(auth_token)
+        self.public_url = public_url
+
+    def post_raw(self, body: str, path: str = "/webhooks/twilio", signature: str | None = None,
+                 sign_url: str | None = None) -> object:
+        """Post a literal form body; sign it unless a signature is given."""
+        from urllib.parse import parse_qsl
+
+        params = dict(parse_qsl(body, keep_blank_values=True))
+        if signature is None:
+            signature = self.validator.compute_signature(sign_url or self.public_url + path, params)
+        return self.client.post(path, data=body, content_type="application/x-www-form-urlencoded",
+                                headers={"X-Twilio-Signature": signature})
+
+    def text(self, sender: str, body: str, whatsapp: bool = False, **extra: str) -> list[str]:
+        """Send a text as a person and return the reply texts (asserting a 200 TwiML answer)."""
+        response = self.post_raw(urlencode(self.form(sender, body, whatsapp, **extra)))
+        assert response.status_code == 200, response.data  # type: ignore[attr-defined]
+        return replies(response.data.decode())  # type: ignore[attr-defined]
+
+    @staticmethod
+    def form(sender: str, body: str, whatsapp: bool = False, **extra: str) -> dict[str, str]:
+        """Build an inbound-message form like Twilio's."""
+        prefix = "whatsapp:" if whatsapp else ""
+        sid = "SM" + secrets.token_hex(16)
+        form = {"ToCountry": "KE", "SmsMessageSid": sid, "NumMedia": "0", "SmsSid": sid, "SmsStatus": "received",
+                "Body": body, "To": prefix + LANTERN_NUMBER, "NumSegments": "1", "MessageSid": sid,
+                "AccountSid": "AC" + "1" * 32, "From": prefix + sender, "ApiVersion": "2010-04-01"}
+        form.update(extra)
+        return form
+
+
+def replies(twiml: str) -> list[str]:
+    """Return the <Message> texts of a TwiML response."""
+    return [m.text or "" for m in ET.fromstring(twiml).iter("Message")]
+
+
+@pytest.fixture
+def twilio(client: FlaskClient) -> TwilioHarness:
+    """The signed-webhook harness bound to the live stack's gateway app."""
+    return TwilioHarness(client)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def reply_languages(stack: Stack, text: str) -> set[str]:
+    """Return the languages whose catalog renders exactly this reply (any response key)."""
+    from bot.messages import SOURCE
+    from bot.services import get_services
+
+    with stack.app.app_context():
+        svc = get_services()
+        found = set()
+        for code in svc.registry.codes:
+            for key in SOURCE:
+                rendered = svc.render(key, code)
+                if text == rendered or (key.startswith("resources_header") and text.startswith(rendered)):
+                    found.add(code)
+        return found
+
+
+class StaffBrowser:
+    """A staff member using the console through a Flask test client (cookies, CSRF)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.csrf = ""
+
+    def login(self, username: str, password: str) -> int:
+        """Log in; remember the CSRF token from the page."""
+        response = self.client.post("/staff/login", data={"username": username, "password": password})
+        if response.status_code == 302:
+            self.refresh_csrf()
+        return response.status_code
+
+    def refresh_csrf(self) -> None:
+        """Read the CSRF token from the queue page."""
+        import re
+
+        page = self.client.get("/staff/").data.decode()
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        self.csrf = match.group(1) if match else ""
+
+    def post(self, path: str, **form: str) -> object:
+        """Submit a console form with the CSRF token."""
+        return self.client.post(path, data={"csrf_token": self.csrf, **form})
+
+
+def create_staff(stack: Stack, role: str = "staff") -> tuple[str, str]:
+    """Create a staff account the way `make staff-user` does; return its credentials."""
+    from bot.services import get_services
+    from bot.staff.accounts import Accounts
+
+    username, password = f"{role}-{secrets.token_hex(3)}", secrets.token_urlsafe(16)
+    with stack.app.app_context():
+        svc = get_services()
+        Accounts(svc.redis, svc.keys).create(username, password, role)
+    return username, password
+
+
+@pytest.fixture
+def staff(stack: Stack) -> StaffBrowser:
+    """A logged-in staff member."""
+    browser = StaffBrowser(stack.app.test_client())
+    assert browser.login(*create_staff(stack)) == 302
+    return browser

@@ -1,0 +1,97 @@
+"""End-to-end conversations through the real stack: menus, languages, awareness answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Stack, TwilioHarness, new_number, reply_languages
+
+pytestmark = pytest.mark.stack
+
+
+def choose_language(twilio: TwilioHarness, sender: str, number: int) -> list[str]:
+    """Open the conversation with a greeting and pick a language from the menu."""
+    menu = twilio.text(sender, "hi")
+    assert len(menu) == 1 and "\n1 English" in menu[0]
+    return twilio.text(sender, str(number))
+
+
+def test_short_first_message_gets_the_language_menu(twilio: TwilioHarness) -> None:
+    """'hi' is too short to guess a language: every language is offered in its own script."""
+    [menu] = twilio.text(new_number(), "hi")
+    for name in ("English", "Español", "Kiswahili", "हिन्दी", "नेपाली", "বাংলা", "Tagalog", "العربية"):
+        assert name in menu
+
+
+def test_menu_digit_picks_language_then_main_menu(twilio: TwilioHarness, stack: Stack) -> None:
+    """Replying 5 picks Kiswahili; the confirmation and main menu come in Kiswahili."""
+    replies = choose_language(twilio, new_number(), 5)
+    assert len(replies) == 2
+    assert all(reply_languages(stack, text) >= {"sw"} for text in replies), replies
+    assert "\n1 " in replies[1] and "\n0 " in replies[1]
+
+
+def test_numbered_menus_navigate_deterministically(twilio: TwilioHarness, stack: Stack) -> None:
+    """Digits walk the warning-signs pages and the help menu, whatever NLU would say."""
+    sender = new_number()
+    choose_language(twilio, sender, 1)
+    assert twilio.text(sender, "1")[0].startswith("⚠️ Warning signs (1/3)")
+    assert twilio.text(sender, "1")[0].startswith("⚠️ Warning signs (2/3)")
+    assert twilio.text(sender, "1")[0].startswith("⚠️ Warning signs (3/3)")
+    assert twilio.text(sender, "2")[0].startswith("Get help:")
+    assert twilio.text(sender, "3")[0].startswith("Your rights at work")
+    assert twilio.text(sender, "0")[0].startswith("Hi, this is Lantern")
+    assert "\n1 English" in twilio.text(sender, "4")[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_start"),
+    [
+        ("how can i tell if this job offer abroad is fake", "⚠️ Warning signs (1/3)"),
+        ("i want to go work in dubai what should i check first", "✈️ Safe travel (1/2)"),
+        ("can my employer refuse to give me a day off", "Your rights at work"),
+        ("if i call the hotline do i have to say my name", "📞 Hotline"),
+        ("who won the football match yesterday", "Sorry, I can only help"),
+    ],
+)
+def test_unseen_english_questions(twilio: TwilioHarness, text: str, expected_start: str) -> None:
+    """Questions not in the training data get the right answer."""
+    sender = new_number()
+    choose_language(twilio, sender, 1)
+    assert twilio.text(sender, text)[0].startswith(expected_start)
+
+
+def test_confident_first_message_is_answered_in_its_language_with_a_hint(twilio: TwilioHarness, stack: Stack) -> None:
+    """A 3+ word first message in Spanish is answered in Spanish, plus how to change language."""
+    replies = twilio.text(new_number(), "como puedo saber si una oferta de trabajo es falsa")
+    assert replies[0].startswith("⚠️"), replies
+    assert reply_languages(stack, replies[-1]) == {"es"}
+    assert "IDIOMA" in replies[-1]
+
+
+def test_language_is_sticky_and_switches_only_on_a_confident_long_message(twilio: TwilioHarness, stack: Stack) -> None:
+    """'ok' or 'gracias' never switch; a full sentence in French does."""
+    sender = new_number()
+    choose_language(twilio, sender, 1)
+    assert reply_languages(stack, twilio.text(sender, "ok")[0]) >= {"en"}
+    assert reply_languages(stack, twilio.text(sender, "0")[0]) == {"en"}
+    french = twilio.text(sender, "bonjour je voudrais connaitre mes droits au travail")
+    assert reply_languages(stack, french[0]) == {"fr"}
+    assert reply_languages(stack, twilio.text(sender, "0")[0]) == {"fr"}
+
+
+def test_language_keyword_reopens_the_menu(twilio: TwilioHarness) -> None:
+    """The localized LANGUAGE keyword (here Kiswahili's) shows the language menu again."""
+    sender = new_number()
+    choose_language(twilio, sender, 5)
+    [menu] = twilio.text(sender, "LUGHA")
+    assert "\n2 Español" in menu
+    assert twilio.text(sender, "2")[0].startswith("OK")
+
+
+def test_slash_commands_never_reach_rasa_as_intents(twilio: TwilioHarness) -> None:
+    """'/signs_page_3' typed by a user does not jump to a menu-only intent."""
+    sender = new_number()
+    choose_language(twilio, sender, 1)
+    replies = twilio.text(sender, "/signs_page_3")
+    assert replies and not any(r.startswith("⚠️ Warning signs (3/3)") for r in replies)

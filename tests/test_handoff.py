@@ -1,0 +1,154 @@
+"""Escalation end to end: risk message -> case -> Rasa paused -> relay -> staff reply -> close."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from bot.identity import sender_key
+from bot.services import get_services
+from tests.conftest import RASA_TOKEN, StaffBrowser, Stack, TwilioHarness, create_staff, new_number
+
+pytestmark = pytest.mark.stack
+
+
+def case_for(stack: Stack, sender: str) -> dict[str, object]:
+    """Return the staff API's view of the sender's case."""
+    with stack.app.app_context():
+        svc = get_services()
+        case = svc.handoff.current_for(svc.person_id(sender))
+        assert case is not None
+        return {**case.summary(), "person": case.person}
+
+
+def rasa_paused(stack: Stack, sender: str) -> bool:
+    """Ask the real Rasa server whether the conversation is paused."""
+    person = sender_key("test-hash-key", sender)
+    tracker = requests.get(f"{stack.settings.rasa_url}/conversations/{person}/tracker",
+                           params={"token": RASA_TOKEN}, timeout=10).json()
+    return bool(tracker["paused"])
+
+
+def test_full_handoff_lifecycle(stack: Stack, twilio: TwilioHarness, staff: StaffBrowser) -> None:
+    """The worst errors: missing a person in danger, or the bot talking over staff."""
+    sender = new_number()
+    first = twilio.text(sender, "my boss took my passport and locks the door at night")
+    assert "+254 800 720 000" in first[0] and "112" in first[0], "numbers first"
+    assert first[-1].startswith("Is it safe to text"), "then the optional safety check"
+
+    case = case_for(stack, sender)
+    assert case["status"] == "open" and case["priority"] == "urgent" and case["language"] == "en"
+    assert rasa_paused(stack, sender)
+
+    assert twilio.text(sender, "he is shouting again") == [], "the bot stays silent while a case is open"
+    queue = staff.client.get("/staff/api/escalations",
+                             headers={"Authorization": "Bearer test-staff-api-token"}).get_json()
+    assert any(item["id"] == case["id"] for item in queue)
+    assert sender not in json.dumps(queue) and sender.lstrip("+") not in json.dumps(queue)
+
+    page = staff.client.get(f"/staff/cases/{case['id']}").data.decode()
+    assert "he is shouting again" in page and "my boss took my passport" in page
+    assert staff.post(f"/staff/cases/{case['id']}/claim").status_code == 302  # type: ignore[attr-defined]
+    sent_before = len(stack.twilio_api.sent)
+    staff.post(f"/staff/cases/{case['id']}/reply", text="Hello, I am Amina from the hotline. Are you safe now?")
+    sent = stack.twilio_api.sent[sent_before:]
+    assert [m["Body"] for m in sent][-1] == "Hello, I am Amina from the hotline. Are you safe now?"
+    assert sent[-1]["To"] == sender and sent[-1]["From"] == stack.settings.twilio_sms_from
+
+    staff.post(f"/staff/cases/{case['id']}/close", outcome="referred")
+    assert case_for(stack, sender)["status"] == "closed"
+    assert not rasa_paused(stack, sender)
+    assert stack.twilio_api.sent[-1]["Body"].startswith("Our team closed this chat")
+    assert twilio.text(sender, "0")[0].startswith("Hi, this is Lantern"), "the bot answers again"
+
+
+@pytest.mark.parametrize(
+    ("text", "priority"),
+    [
+        ("please help me now they are beating me", "emergency"),
+        ("my sister is locked in a house and cant leave", "urgent"),
+        ("i want to talk to a real person", "normal"),
+    ],
+)
+def test_priorities(twilio: TwilioHarness, stack: Stack, text: str, priority: str) -> None:
+    """Immediate danger is an emergency, a (third-person) disclosure urgent, asking for a person normal."""
+    sender = new_number()
+    twilio.text(sender, "hi")
+    twilio.text(sender, "1")
+    replies = twilio.text(sender, text)
+    assert case_for(stack, sender)["priority"] == priority
+    if priority != "normal":
+        assert "+254 800 720 000" in replies[0]
+
+
+def test_new_message_soon_after_close_reopens_the_case(stack: Stack, twilio: TwilioHarness, staff: StaffBrowser) -> None:
+    """A new escalation within HANDOFF_REOPEN_SECONDS reopens the same case."""
+    sender = new_number()
+    twilio.text(sender, "they took my passport and i cannot leave")
+    case_id = case_for(stack, sender)["id"]
+    staff.post(f"/staff/cases/{case_id}/claim")
+    staff.post(f"/staff/cases/{case_id}/close", outcome="resolved")
+    twilio.text(sender, "they are threatening me again, i want to talk to someone")
+    again = case_for(stack, sender)
+    assert again["id"] == case_id and again["status"] == "open"
+
+
+def test_staff_reply_outside_the_safe_contact_window_is_refused(stack: Stack, twilio: TwilioHarness,
+                                                                  staff: StaffBrowser) -> None:
+    """The console says why it cannot send when the person last wrote too long ago."""
+    sender = new_number()
+    twilio.text(sender, "my employer does not pay me and keeps my passport")
+    case_id = case_for(stack, sender)["id"]
+    staff.post(f"/staff/cases/{case_id}/claim")
+    with stack.app.app_context():
+        svc = get_services()
+        svc.people.update(svc.person_id(sender), last_inbound=svc.clock() - 25 * 3600)
+    sent_before = len(stack.twilio_api.sent)
+    page = staff.client.get(f"/staff/cases/{case_id}").data.decode()
+    assert "Lantern never writes first" in page or "last wrote over" in page
+    staff.post(f"/staff/cases/{case_id}/reply", text="hello?")
+    assert len(stack.twilio_api.sent) == sent_before
+
+
+def test_unclaimed_case_reminds_staff_and_gives_the_hotline(stack: Stack, twilio: TwilioHarness) -> None:
+    """After HANDOFF_UNCLAIMED_SECONDS the person gets the hotline number (once)."""
+    from bot.handoff_flow import remind_unclaimed
+
+    sender = new_number()
+    twilio.text(sender, "my friend is forced to work and they hit her")
+    with stack.app.app_context():
+        svc = get_services()
+        case = svc.handoff.current_for(svc.person_id(sender))
+        assert case is not None
+        svc.handoff.update(case, "test", created_at=case.created_at - 3600)
+        sent_before = len(stack.twilio_api.sent)
+        assert remind_unclaimed(svc) >= 1
+        bodies = [m["Body"] for m in stack.twilio_api.sent[sent_before:] if m["To"] == sender]
+        assert bodies and "+254 800 720 000" in bodies[0]
+        remind_unclaimed(svc)
+        assert len([m for m in stack.twilio_api.sent[sent_before:] if m["To"] == sender]) == 1
+
+
+def test_outside_operating_hours_the_person_is_told_when_staff_are_back(stack: Stack) -> None:
+    """Outside hours the first risk reply adds when staff are back and the hotline."""
+    from bot.app import create_app
+    from tests.conftest import TwilioHarness as Harness
+    from tests.conftest import make_settings
+
+    settings = make_settings(rasa_url=stack.settings.rasa_url, actions_url=stack.settings.actions_url,
+                             operating_hours="Mon 00:00-00:01", holidays=(), log_level="WARNING")
+    twilio = Harness(create_app(settings).test_client())
+    replies = twilio.text(new_number(), "my boss took my passport and i cannot leave the house")
+    assert "+254 800 720 000" in replies[0]
+    assert any(r.startswith("Our team is back") for r in replies), replies
+
+
+def test_supervisor_sees_the_audit_log(stack: Stack, staff: StaffBrowser) -> None:
+    """Every staff action is audited; only supervisors read the log."""
+    assert staff.client.get("/staff/audit").status_code == 403
+    supervisor = StaffBrowser(stack.app.test_client())
+    assert supervisor.login(*create_staff(stack, "supervisor")) == 302
+    page = supervisor.client.get("/staff/audit").data.decode()
+    assert "login" in page

@@ -1,0 +1,168 @@
+"""Languages: catalog checks, data-only languages, unseen messages in all ten, exact scripts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import lang_check
+from bot.languages import load_registry
+from bot.risk import screen
+from bot.services import get_services
+from tests.conftest import ROOT, Stack, TwilioHarness, make_settings, new_number, reply_languages
+
+REGISTRY = load_registry(ROOT / "locales")
+
+# Messages written for these tests, not copied from intents/: (language, text).
+UNSEEN = [
+    ("en", "hey how do i check if an agency is legit before i pay them"),
+    ("en", "do i need to tell u my name if i call"),
+    ("es", "hola quisiera saber q derechos tengo como trabajadora de casa"),
+    ("es", "como se si la agencia q me ofrece trabajo en españa es real"),
+    ("fr", "bonjour comment savoir si une offre de travail a l etranger est une arnaque"),
+    ("fr", "est ce que je dois donner mon nom si j appelle"),
+    ("pt", "ola como sei se a agencia de emprego no exterior e confiavel"),
+    ("pt", "quais sao os meus direitos como empregada domestica"),
+    ("sw", "habari nataka kujua dalili za biashara haramu ya binadamu"),
+    ("sw", "nina haki gani kama mfanyakazi wa nyumbani huko saudia"),
+    ("hi", "विदेश में नौकरी से पहले एजेंट की जांच कैसे करें"),
+    ("hi", "bhai mujhe apne adhikar ke baare mein batao kaam pe"),
+    ("ne", "विदेश जानु अघि म्यानपावर कम्पनी कसरी जाँच गर्ने"),
+    ("ne", "कामदारको अधिकार के के हुन्छ मलाई बताउनुस्"),
+    ("bn", "বিদেশে কাজে যাওয়ার আগে দালাল যাচাই করব কিভাবে"),
+    ("bn", "গৃহকর্মী হিসেবে আমার কি কি অধিকার আছে"),
+    ("tl", "paano ko malalaman kung legit yung agency bago ako magbayad"),
+    ("tl", "ano po ba ang mga karapatan ko bilang kasambahay"),
+    ("ar", "كيف اعرف ان مكتب التوظيف حقيقي قبل السفر"),
+    ("ar", "ما هي حقوقي كعاملة منزلية في الخليج"),
+]
+
+
+def test_every_language_passes_the_checks() -> None:
+    """Completeness, placeholders, SMS segments and NLU examples for every language."""
+    assert lang_check.main(["--report", str(ROOT / "bench" / "results" / "segments.tsv")]) == 0
+
+
+def test_ten_languages_are_supported() -> None:
+    """The launch set is configured."""
+    assert REGISTRY.codes == ["en", "es", "fr", "pt", "sw", "hi", "ne", "bn", "tl", "ar"]
+
+
+def test_menus_keep_the_same_digits_in_every_language() -> None:
+    """Each numbered menu offers the same digits in the same order everywhere."""
+    import re
+
+    from bot.i18n import Catalogs
+
+    catalogs = Catalogs(ROOT / "locales", REGISTRY.codes)
+    for key in ("utter_main_menu", "utter_get_help", "utter_not_understood", "utter_safety_check"):
+        english = re.findall(r"(?m)(?:^|\s)(\d)\s", catalogs.text(key, "en"))
+        for code in REGISTRY.codes:
+            assert re.findall(r"(?m)(?:^|\s)(\d)\s", catalogs.text(key, code)) == english, (key, code)
+
+
+@pytest.mark.parametrize(("language", "text"), UNSEEN, ids=[f"{lang}-{i}" for i, (lang, _) in enumerate(UNSEEN)])
+def test_unseen_messages_are_not_training_copies(language: str, text: str) -> None:
+    """The end-to-end language tests use messages the model never saw."""
+    examples = (ROOT / "intents" / language / "nlu.yml").read_text(encoding="utf-8")
+    assert f"- {text}\n" not in examples
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize(("language", "text"), UNSEEN, ids=[f"{lang}-{i}" for i, (lang, _) in enumerate(UNSEEN)])
+def test_first_contact_is_answered_in_the_texters_language(twilio: TwilioHarness, stack: Stack,
+                                                             language: str, text: str) -> None:
+    """A 3+ word first message is answered in its own language."""
+    replies = twilio.text(new_number(), text)
+    assert replies and language in reply_languages(stack, replies[0]), replies
+
+
+@pytest.mark.stack
+def test_arabic_and_devanagari_survive_byte_for_byte(twilio: TwilioHarness, stack: Stack) -> None:
+    """User text reaches the case transcript unchanged; replies equal the catalog text exactly."""
+    for text, language in (("الكفيل أخذ جوازي ولا يسمح لي بالخروج", "ar"), ("मालिक ने मेरा पासपोर्ट ले लिया और मुझे बाहर नहीं जाने देता", "hi")):
+        sender = new_number()
+        replies = twilio.text(sender, text)
+        with stack.app.app_context():
+            svc = get_services()
+            case = svc.handoff.current_for(svc.person_id(sender))
+            assert case is not None and case.language == language
+            turns = svc.handoff.transcript(case.id)
+            assert any(turn["text"] == text for turn in turns)
+            assert replies[0] == svc.render(f"utter_escalate_{case.priority}", language)
+            assert replies[0].encode("utf-8") == svc.render(f"utter_escalate_{case.priority}", language).encode()
+    [menu] = twilio.text(new_number(), "hi")
+    assert "10 العربية" in menu and "6 हिन्दी" in menu
+
+
+def test_arabic_numbers_are_isolated_left_to_right() -> None:
+    """Phone numbers inside Arabic replies are wrapped in LTR isolates so they do not reverse."""
+    from bot.app import create_app
+
+    app = create_app(make_settings(log_level="WARNING"))
+    with app.app_context():
+        text = get_services().render("utter_report", "ar")
+    assert "\u2066+254 800 720 000\u2069" in text
+
+
+RISK_SAMPLES = [
+    ("en", "my boss took my passport and locks the door at night", "urgent"),
+    ("en", "my sister is locked in a house and they dont pay her", "urgent"),
+    ("es", "mi jefe me quito el pasaporte y no me deja salir", "urgent"),
+    ("fr", "mon patron a pris mon passeport et je ne peux pas sortir", "urgent"),
+    ("pt", "meu patrao pegou meu passaporte e nao me deixa sair", "urgent"),
+    ("sw", "bosi amechukua pasipoti yangu na hanilipi mshahara", "urgent"),
+    ("hi", "malik ne mera passport le liya aur bahar nahi jane deta", "urgent"),
+    ("hi", "मालिक ने मेरा पासपोर्ट ले लिया", "urgent"),
+    ("ne", "साहुले मेरो पासपोर्ट लियो र बाहिर जान दिँदैन", "urgent"),
+    ("bn", "মালিক আমার পাসপোর্ট নিয়ে নিয়েছে", "urgent"),
+    ("tl", "kinuha ng amo ko ang passport ko at hindi ako pinapalabas", "urgent"),
+    ("ar", "الكفيل اخذ جوازي وما يخليني اطلع", "urgent"),
+    ("en", "help me now he is going to kill me", "emergency"),
+    ("es", "ayuda me estan golpeando ahora", "emergency"),
+    ("sw", "nisaidie sasa hivi wananipiga", "emergency"),
+    ("ar", "ساعدوني الحين يضربني", "emergency"),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "priority"), RISK_SAMPLES)
+def test_risk_screen_in_every_language(language: str, text: str, priority: str) -> None:
+    """The deterministic screen catches disclosures (first and third person) in each language."""
+    finding = screen(REGISTRY, text)
+    assert finding is not None and finding.priority == priority
+
+
+@pytest.mark.stack
+def test_a_language_can_be_added_from_data_alone(tmp_path: Path, stack: Stack) -> None:
+    """Copy English data as a throwaway language 'zz', list it, and get an answer in it."""
+    from babel.messages.pofile import read_po, write_po
+
+    from bot.app import create_app
+
+    locales = tmp_path / "locales"
+    shutil.copytree(ROOT / "locales", locales, ignore=shutil.ignore_patterns("*.mo"))
+    shutil.copytree(locales / "en", locales / "zz")
+    po_path = locales / "zz" / "LC_MESSAGES" / "messages.po"
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    for message in catalog:
+        if message.id:
+            message.string = "[zz] " + str(message.id)
+    with po_path.open("wb") as handle:
+        write_po(handle, catalog)
+    listing = yaml.safe_load((locales / "languages.yml").read_text(encoding="utf-8"))
+    listing["languages"].append({"code": "zz", "name": "Zedish", "script": "Latin", "direction": "ltr"})
+    (locales / "languages.yml").write_text(yaml.safe_dump(listing, allow_unicode=True), encoding="utf-8")
+    (locales / "zz" / "lantern.yml").write_text("keywords: {language: [zedlang]}\n", encoding="utf-8")
+
+    app = create_app(make_settings(locales_dir=locales, rasa_url=stack.settings.rasa_url,
+                                   actions_url=stack.settings.actions_url, log_level="WARNING"))
+    twilio = TwilioHarness(app.test_client())
+    sender = new_number()
+    assert "\n11 Zedish" in twilio.text(sender, "hi")[0]
+    replies = twilio.text(sender, "11")
+    assert replies[0].startswith("[zz] OK") and replies[1].startswith("[zz] Hi, this is Lantern")
+    assert twilio.text(sender, "1")[0].startswith("[zz] ⚠️")

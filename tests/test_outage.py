@@ -1,0 +1,99 @@
+"""Outages: Rasa, the action server or Redis down -> the hotline in the person's language, 200."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from bot.app import create_app
+from bot.stack import wait_until
+from tests.conftest import Stack, TwilioHarness, free_port, make_settings, new_number
+
+HOTLINE = "+254 800 720 000"
+
+
+def harness_for(**overrides: object) -> TwilioHarness:
+    """A harness against a gateway app built with some settings changed."""
+    return TwilioHarness(create_app(make_settings(log_level="WARNING", **overrides)).test_client())
+
+
+@pytest.mark.stack
+def test_rasa_stopped_gives_the_hotline_in_the_persons_language(stack: Stack) -> None:
+    """With nothing listening where Rasa should be, a Swahili texter gets the Swahili hotline reply."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    twilio = harness_for(rasa_url=dead, actions_url=dead)
+    replies = twilio.text(new_number(), "habari naomba msaada kuhusu kazi yangu ya nyumbani")
+    assert len(replies) >= 1 and HOTLINE in replies[0]
+    assert replies[0].startswith("Samahani")
+
+
+def test_redis_unreachable_gives_the_hotline() -> None:
+    """With Redis unreachable, the gateway still answers 200 with the hotline number."""
+    twilio = harness_for(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    replies = twilio.text(new_number(), "hello i need help please")
+    assert replies == [replies[0]] and HOTLINE in replies[0]
+
+
+class EmptyRasa(BaseHTTPRequestHandler):
+    """A Rasa stand-in that answers every message with an empty list."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = json.dumps([]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def empty_rasa() -> Iterator[str]:
+    """Serve the empty-answer Rasa stand-in."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EmptyRasa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_empty_rasa_answer_is_a_failure_not_silence(empty_rasa: str) -> None:
+    """An empty answer from Rasa gets the hotline reply instead of nothing."""
+    twilio = harness_for(rasa_url=empty_rasa)
+    sender = new_number()
+    twilio.text(sender, "hi")
+    replies = twilio.text(sender, "1")
+    assert any(HOTLINE in r for r in replies)
+
+
+@pytest.mark.stack
+def test_action_server_stopped_gives_the_hotline(stack: Stack, twilio: TwilioHarness) -> None:
+    """With the action server down, a resource request gets the hotline; it recovers after restart."""
+    sender = new_number()
+    twilio.text(sender, "hi")
+    twilio.text(sender, "1")
+    actions = stack.child("actions")
+    actions.stop()
+    try:
+        replies = twilio.text(sender, "i need a lawyer in mombasa")
+        assert any(HOTLINE in r for r in replies), replies
+        assert requests.get(f"{stack.gateway_url}/healthz", timeout=5).status_code == 503
+    finally:
+        actions.start(echo=False)
+        assert wait_until(lambda: requests.get(f"{stack.settings.actions_url}/health", timeout=2).ok, 60)
+    assert any("📞" in r for r in twilio.text(sender, "i need a lawyer in mombasa"))
+
+
+@pytest.mark.stack
+def test_healthz_reports_each_component(stack: Stack) -> None:
+    """/healthz is 200 with every component up."""
+    response = requests.get(f"{stack.gateway_url}/healthz", timeout=5)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "redis": "up", "rasa": "up", "actions": "up"}

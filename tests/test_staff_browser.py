@@ -1,0 +1,55 @@
+"""The staff console driven in headless Chromium, as a person would use it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import Stack, TwilioHarness, create_staff, new_number
+
+pytestmark = [pytest.mark.stack, pytest.mark.browser]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_staff_sees_a_new_escalation_live_claims_replies_and_closes(stack: Stack, twilio: TwilioHarness) -> None:
+    """Log in, watch the queue, see a new case appear without reloading, claim, reply, close."""
+    from playwright.sync_api import expect, sync_playwright
+
+    username, password = create_staff(stack)
+    sender = new_number()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(f"{stack.gateway_url}/staff/login")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            expect(page.locator("h1")).to_contain_text("Escalations waiting")
+            expect(page.locator("#live")).to_have_class("live on", timeout=10_000)
+
+            twilio.text(sender, "please help they are beating me and i am locked in the room now")
+            row = page.locator("#queue-rows tr.priority-emergency").first
+            expect(row).to_be_visible(timeout=10_000)
+            row.locator("a").click()
+
+            page.click("#claim")
+            expect(page.locator("#case-status")).to_contain_text("claimed")
+            expect(page.locator("#transcript")).to_contain_text("they are beating me")
+            twilio.text(sender, "i am hiding in the bathroom")
+            expect(page.locator("#transcript")).to_contain_text("hiding in the bathroom", timeout=10_000)
+
+            page.fill("#reply-text", "Stay where you are. We are calling the police for you now.")
+            page.click("#send-reply")
+            expect(page.locator("#transcript")).to_contain_text("We are calling the police")
+            assert stack.twilio_api.sent[-1]["Body"] == "Stay where you are. We are calling the police for you now."
+
+            page.select_option("#outcome", "referred")
+            page.click("#close-case")
+            expect(page.locator("h1")).to_contain_text("Escalations waiting")
+            page.screenshot(path=str(stack.settings.resources_dir.parent / "bench" / "results" / "console.png"))
+        finally:
+            browser.close()

@@ -1,0 +1,1 @@
+"""Channel adapters: turn provider webhooks into channel-neutral messages and back."""
