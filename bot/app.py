@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Flask
 
 from bot import gateway
-from bot.staff import i18n as staff_i18n
-from bot.staff import views as staff_views
 from bot.logs import configure_logging
 from bot.services import build_services, init_app
 from bot.settings import Settings
+from bot.staff import i18n as staff_i18n
+from bot.staff import views as staff_views
 
 
 def create_app(settings: Settings | None = None) -> Flask:

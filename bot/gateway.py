@@ -97,7 +97,8 @@ def nlg() -> Response:
     language = tracker_language(body.get("tracker") or {}, svc.registry.default)
     arguments = body.get("arguments") or {}
     if key == "utter_resources":
-        entries = arguments.get("entries") if isinstance(arguments.get("entries"), list) else []
+        entries = arguments.get("entries")
+        entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
         text = render_resource_list(svc, language, entries, bool(arguments.get("more")))
     else:
         if not svc.catalogs.has(key):

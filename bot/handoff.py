@@ -98,7 +98,7 @@ class Handoff:
     def _load_indexed(self, index: str, ids: list[str]) -> list[Escalation]:
         """Load cases listed in an index, dropping ids whose case has expired."""
         cases = [self.get(case_id) for case_id in ids]
-        expired = [case_id for case_id, case in zip(ids, cases) if case is None]
+        expired = [case_id for case_id, case in zip(ids, cases, strict=True) if case is None]
         if expired:
             self.redis.zrem(index, *expired)
         return [c for c in cases if c is not None]

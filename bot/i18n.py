@@ -64,7 +64,7 @@ class Catalogs:
         translations = self._translations.get(language)
         if translations is None:
             return english
-        return translations.pgettext(key, english)
+        return str(translations.pgettext(key, english))
 
     def render(self, key: str, language: str, **values: object) -> str:
         """Return a key's sentence in a language with its placeholders filled."""

@@ -75,7 +75,7 @@ def over_rate_limit(svc: Services, person: str) -> bool:
         pipe.incr(key)
         pipe.expire(key, seconds * 2)
     counts = pipe.execute()[::2]
-    return any(count > limit for count, (_, _, limit) in zip(counts, limits))
+    return any(count > limit for count, (_, _, limit) in zip(counts, limits, strict=True))
 
 
 def rate_limit_reply(svc: Services, person: str, state: PersonState) -> list[str]:
@@ -86,7 +86,9 @@ def rate_limit_reply(svc: Services, person: str, state: PersonState) -> list[str
     return [svc.render("rate_limited", state.language or svc.registry.default)]
 
 
-def run_keyword(svc: Services, msg: InboundMessage, person: str, state: PersonState, keyword: KeywordMatch) -> list[str]:
+def run_keyword(
+    svc: Services, msg: InboundMessage, person: str, state: PersonState, keyword: KeywordMatch
+) -> list[str]:
     """Carry out STOP, START, HELP, DELETE, EXIT, LANGUAGE or MENU."""
     language = state.language or keyword.language
     if keyword.action == "stop":

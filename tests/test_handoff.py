@@ -9,7 +9,7 @@ import requests
 
 from bot.identity import sender_key
 from bot.services import get_services
-from tests.conftest import RASA_TOKEN, StaffBrowser, Stack, TwilioHarness, create_staff, new_number
+from tests.conftest import RASA_TOKEN, Stack, StaffBrowser, TwilioHarness, create_staff, new_number
 
 pytestmark = pytest.mark.stack
 
@@ -83,7 +83,9 @@ def test_priorities(twilio: TwilioHarness, stack: Stack, text: str, priority: st
         assert "+254 800 720 000" in replies[0]
 
 
-def test_new_message_soon_after_close_reopens_the_case(stack: Stack, twilio: TwilioHarness, staff: StaffBrowser) -> None:
+def test_new_message_soon_after_close_reopens_the_case(
+    stack: Stack, twilio: TwilioHarness, staff: StaffBrowser
+) -> None:
     """A new escalation within HANDOFF_REOPEN_SECONDS reopens the same case."""
     sender = new_number()
     twilio.text(sender, "they took my passport and i cannot leave")

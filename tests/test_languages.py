@@ -83,7 +83,9 @@ def test_first_contact_is_answered_in_the_texters_language(twilio: TwilioHarness
 @pytest.mark.stack
 def test_arabic_and_devanagari_survive_byte_for_byte(twilio: TwilioHarness, stack: Stack) -> None:
     """User text reaches the case transcript unchanged; replies equal the catalog text exactly."""
-    for text, language in (("الكفيل أخذ جوازي ولا يسمح لي بالخروج", "ar"), ("मालिक ने मेरा पासपोर्ट ले लिया और मुझे बाहर नहीं जाने देता", "hi")):
+    samples = (("الكفيل أخذ جوازي ولا يسمح لي بالخروج", "ar"),
+               ("मालिक ने मेरा पासपोर्ट ले लिया और मुझे बाहर नहीं जाने देता", "hi"))
+    for text, language in samples:
         sender = new_number()
         replies = twilio.text(sender, text)
         with stack.app.app_context():

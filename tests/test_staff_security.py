@@ -7,7 +7,7 @@ from redis import Redis
 
 from bot.services import get_services
 from bot.staff.accounts import AccountError, Accounts
-from tests.conftest import StaffBrowser, Stack, TwilioHarness, create_staff, new_number
+from tests.conftest import Stack, StaffBrowser, TwilioHarness, create_staff, new_number
 
 pytestmark = pytest.mark.stack
 

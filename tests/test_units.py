@@ -12,9 +12,9 @@ from bot.menus import Menus, menu_number
 from bot.segments import count_segments
 from bot.settings import ROOT, Settings, SettingsError
 from bot.text import normalise
+from tests.test_webhook import BUTTON, LOCATION, MEDIA, SMS, WHATSAPP
 from webhooks.base import MalformedRequest
 from webhooks.twilio import adapter_for_form
-from tests.test_webhook import BUTTON, LOCATION, MEDIA, SMS, WHATSAPP
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,12 @@ class TwilioApiStandIn:
                     return
                 outer.sent.append({**form, "path": self.path})
                 sid = f"SM{len(outer.sent):032x}"
-                self._reply(201, {"sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From"),
-                                  "body": form.get("Body"), "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000"),
-                                  "account_sid": self.path.split("/")[3], "num_segments": "1", "direction": "outbound-api",
-                                  "api_version": "2010-04-01", "uri": self.path})
+                self._reply(201, {
+                    "sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From"),
+                    "body": form.get("Body"), "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+                    "account_sid": self.path.split("/")[3], "num_segments": "1", "direction": "outbound-api",
+                    "api_version": "2010-04-01", "uri": self.path,
+                })
 
             def _reply(self, status: int, body: dict[str, object]) -> None:
                 data = json.dumps(body).encode()

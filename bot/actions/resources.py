@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.resources.lookup import lookup_for_tracker
 
 
-class ActionFindResources(Action):
+class ActionFindResources(Action):  # type: ignore[misc]
     """Answer a resource request with up to three nearby options, or ask for the town."""
 
     def name(self) -> str:

@@ -58,7 +58,7 @@ class DirectoryIndex:
             return [], False
         raw = self.redis.mget([self._entry(member) for member, _ in found])
         matches = []
-        for (_, distance), data in zip(found, raw):
+        for (_, distance), data in zip(found, raw, strict=True):
             if data is None:
                 continue
             entry = json.loads(data)

@@ -32,11 +32,16 @@ def match_place(regions: tuple[Region, ...], text: str) -> Region | None:
             if token in region.postcodes:
                 return region
     best: tuple[float, Region | None] = (0.0, None)
-    for phrase in phrases:
-        if len(phrase) < MIN_FUZZY_LENGTH:
-            continue
-        for name, region in names:
-            ratio = SequenceMatcher(None, phrase, name).ratio()
+    matcher = SequenceMatcher()
+    for name, region in names:
+        matcher.set_seq2(name)  # difflib caches details about the second sequence
+        for phrase in phrases:
+            if len(phrase) < MIN_FUZZY_LENGTH or abs(len(phrase) - len(name)) > len(name) * (1 - FUZZY_RATIO) + 1:
+                continue
+            matcher.set_seq1(phrase)
+            if matcher.real_quick_ratio() <= best[0] or matcher.quick_ratio() <= best[0]:
+                continue
+            ratio = matcher.ratio()
             if ratio > best[0]:
                 best = (ratio, region)
     return best[1] if best[0] >= FUZZY_RATIO else None

@@ -49,7 +49,8 @@ class Accounts:
             raise AccountError(f"Role must be one of {', '.join(ROLES)}.")
         if len(password) < MIN_PASSWORD_LENGTH:
             raise AccountError(f"Password must have at least {MIN_PASSWORD_LENGTH} characters.")
-        created = self.redis.hsetnx(self.keys.staff_user(username), "password", generate_password_hash(password, method="scrypt"))
+        hashed = generate_password_hash(password, method="scrypt")
+        created = self.redis.hsetnx(self.keys.staff_user(username), "password", hashed)
         if not created:
             raise AccountError(f"User {username} already exists.")
         self.redis.hset(self.keys.staff_user(username), mapping={"role": role, "created_at": str(time.time())})

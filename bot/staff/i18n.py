@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
@@ -12,7 +12,7 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 CONSOLE_LANGUAGES = {"en": "English", "es": "Español"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> NullTranslations:
     """Load the console catalog for a language (compiled by `make compile-catalogs`)."""
     if language == "en":

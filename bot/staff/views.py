@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from flask import (Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from bot.handoff import Escalation
 from bot.handoff_flow import close_case, notify_person, staff_reply
@@ -15,9 +15,18 @@ from bot.resources.lookup import desk, words_for
 from bot.resources.places import match_place
 from bot.services import Services, get_services
 from bot.staff.audit import audit, recent_audit
-from bot.staff.auth import (accounts, api_token_valid, csrf_token, current_user, login_locked, login_required,
-                            record_failure, start_session)
-from bot.staff.i18n import CONSOLE_LANGUAGES, gettext as _
+from bot.staff.auth import (
+    accounts,
+    api_token_valid,
+    csrf_token,
+    current_user,
+    login_locked,
+    login_required,
+    record_failure,
+    start_session,
+)
+from bot.staff.i18n import CONSOLE_LANGUAGES
+from bot.staff.i18n import gettext as _
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
 OUTCOMES = ("referred", "resolved", "no_response", "not_a_case", "duplicate")
@@ -39,7 +48,7 @@ def load_case(svc: Services, case_id: str) -> Escalation:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> object:
+def login() -> ResponseReturnValue:
     """Show the login form; log in with throttling of failed attempts."""
     svc = get_services()
     if request.method == "GET":
@@ -61,7 +70,7 @@ def login() -> object:
 
 @bp.post("/logout")
 @login_required()
-def logout() -> object:
+def logout() -> ResponseReturnValue:
     """End the session."""
     audit(get_services(), g.staff_user.username, "logout")
     session.clear()
@@ -69,7 +78,7 @@ def logout() -> object:
 
 
 @bp.post("/language")
-def set_language() -> object:
+def set_language() -> ResponseReturnValue:
     """Choose the console's language (kept in the session)."""
     if request.form.get("language") in CONSOLE_LANGUAGES:
         session["console_language"] = request.form["language"]
@@ -145,7 +154,7 @@ def transcript_partial(case_id: str) -> str:
 
 @bp.post("/cases/<case_id>/claim")
 @login_required()
-def claim(case_id: str) -> object:
+def claim(case_id: str) -> ResponseReturnValue:
     """Claim an open case."""
     svc = get_services()
     case = load_case(svc, case_id)
@@ -160,7 +169,7 @@ def claim(case_id: str) -> object:
 
 @bp.post("/cases/<case_id>/transfer")
 @login_required()
-def transfer(case_id: str) -> object:
+def transfer(case_id: str) -> ResponseReturnValue:
     """Hand a claimed case to a colleague."""
     svc = get_services()
     case = load_case(svc, case_id)
@@ -183,7 +192,7 @@ def require_owner(case: Escalation) -> None:
 
 @bp.post("/cases/<case_id>/reply")
 @login_required()
-def reply(case_id: str) -> object:
+def reply(case_id: str) -> ResponseReturnValue:
     """Send a reply to the person through Twilio (only inside the safe-contact window)."""
     svc = get_services()
     case = load_case(svc, case_id)
@@ -203,7 +212,7 @@ def reply(case_id: str) -> object:
 
 @bp.post("/cases/<case_id>/note")
 @login_required()
-def note(case_id: str) -> object:
+def note(case_id: str) -> ResponseReturnValue:
     """Add an internal note (never sent to the person)."""
     svc = get_services()
     case = load_case(svc, case_id)
@@ -216,7 +225,7 @@ def note(case_id: str) -> object:
 
 @bp.post("/cases/<case_id>/close")
 @login_required()
-def close(case_id: str) -> object:
+def close(case_id: str) -> ResponseReturnValue:
     """Close a case with an outcome; the bot resumes for the person."""
     svc = get_services()
     case = load_case(svc, case_id)
