@@ -106,6 +106,32 @@ def full_training_seconds() -> float:
         return time.perf_counter() - started
 
 
+def language_id_table(rows: list[tuple[str, str, str]]) -> list[str]:
+    """Score the gateway's language detection on every 3+ word example."""
+    from bot.language_detect import LanguageDetector
+    from bot.languages import load_registry
+
+    detector = LanguageDetector(load_registry(ROOT / "locales"))
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for language, _, text in rows:
+        if len(text.split()) < 3:
+            continue
+        found = detector.detect(text)
+        outcome = ("right" if found.confident and found.language == language else "menu" if not found.confident
+                   else "unsupported" if not found.supported else "wrong")
+        counts[language][outcome] += 1
+    lines = ["\n## Language identification (gateway)\n",
+             "3+ word examples (romanized and code-mixed ones included). 'menu': not confident, the person "
+             "gets the language menu; 'wrong': confidently another language.\n",
+             "| language | examples | right | menu | wrong | unsupported |", "|---|---|---|---|---|---|"]
+    for language in sorted(counts):
+        c = counts[language]
+        total = sum(c.values())
+        lines.append(f"| {language} | {total} | {c['right'] / total:.1%} | {c['menu'] / total:.1%} | "
+                     f"{c['wrong'] / total:.1%} | {c['unsupported'] / total:.1%} |")
+    return lines
+
+
 def main() -> None:
     """Train both classifiers on the same split and report per-language accuracy and macro-F1."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -138,6 +164,7 @@ def main() -> None:
             truth = [r[1] for r in test_rows]
             lines.append(f"| all | {len(test_rows)} | {accuracy_score(truth, predicted):.3f} | "
                          f"{f1_score(truth, predicted, average='macro', zero_division=0):.3f} |")
+    lines += language_id_table(rows)
     lines.append(f"\nFull production training (`config.yml`, all data and rules): {full_training_seconds():.1f} s.\n")
     write_result("nlu.md", "\n".join(lines))
 

@@ -15,7 +15,7 @@ from bot.text import words
 MIN_WORDS_TO_DETECT = 3
 CONFIDENCE = 0.90
 UNSUPPORTED_CONFIDENCE = 0.97
-MARKER_SHARE = 0.3
+MARKER_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Detection:
     language: str | None
     confident: bool
     supported: bool = True
+    method: str = "model"  # "script", "markers" or "model" (py3langid)
 
 
 def script_of(ch: str) -> str | None:
@@ -51,29 +52,54 @@ class LanguageDetector:
     def __init__(self, registry: LanguageRegistry) -> None:
         self.registry = registry
         self._lock = threading.Lock()
+        self._identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
 
     @cached_property
-    def _identifier(self) -> LanguageIdentifier:
+    def _full_model(self) -> LanguageIdentifier:
         """Load py3langid's model once (normalised probabilities)."""
         return LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
 
+    def _identifier_for(self, among: tuple[str, ...]) -> LanguageIdentifier:
+        """Return an identifier restricted to some languages, built once per set (thread-safe)."""
+        with self._lock:
+            if among not in self._identifiers:
+                full = self._full_model
+                identifier = LanguageIdentifier(full.nb_ptc, full.nb_pc, full.nb_numfeats, full.nb_classes,
+                                                full.tk_nextmove, full.tk_output, norm_probs=True)
+                if among:
+                    identifier.set_languages(list(among))
+                self._identifiers[among] = identifier
+            return self._identifiers[among]
+
     def _classify(self, text: str, among: list[str] | None) -> tuple[str, float]:
-        """Classify a text among some language codes (None: every language py3langid knows)."""
-        identifier = self._identifier
-        with self._lock:  # set_languages mutates the shared model
-            identifier.set_languages(among)
-            language, probability = identifier.classify(text)
+        """Classify a text among some language codes (None: every language py3langid knows).
+
+        Languages py3langid does not know (added by an operator) are never its answer;
+        they are recognised by their detection markers or chosen from the menu.
+        """
+        if among is None:
+            language, probability = self._identifier_for(()).classify(text)
+            return str(language), float(probability)
+        known = tuple(code for code in among if code in self._full_model.nb_classes)
+        if len(known) <= 1:
+            return (known[0] if known else among[0]), 0.0
+        language, probability = self._identifier_for(known).classify(text)
         return str(language), float(probability)
 
-    def _by_markers(self, tokens: list[str], codes: list[str]) -> str | None:
-        """Return the language whose marker words cover a clear share of the message."""
-        best, best_hits = None, 0
-        for code in codes:
-            markers = self.registry.by_code[code].detection_markers
-            hits = sum(1 for token in tokens if token in markers)
-            if hits > best_hits:
-                best, best_hits = code, hits
-        if best and best_hits >= 2 and best_hits / len(tokens) >= MARKER_SHARE:
+    def _hits(self, tokens: list[str], code: str) -> int:
+        """Count tokens that are marker words of a language (or end with a '-suffix' marker)."""
+        markers = self.registry.by_code[code].detection_markers
+        suffixes = tuple(m[1:] for m in markers if m.startswith("-") and len(m) > 1)
+        return sum(1 for token in tokens if token in markers or (suffixes and token.endswith(suffixes)))
+
+    def _by_markers(self, tokens: list[str], codes: list[str], min_hits: int, min_share: float) -> str | None:
+        """Return the language whose markers clearly lead (enough hits, share, ahead of the rest)."""
+        ranked = sorted(((self._hits(tokens, code), code) for code in codes), reverse=True)
+        if not ranked:
+            return None
+        best_hits, best = ranked[0]
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0
+        if best_hits >= min_hits and best_hits / len(tokens) >= min_share and best_hits > runner_up:
             return best
         return None
 
@@ -93,18 +119,18 @@ class LanguageDetector:
                 for lang in self.registry.languages
                 if lang.script != "Latin" and any(m.isascii() for m in lang.detection_markers)
             ]
-            marked = self._by_markers(tokens, romanized + same_script)
+            marked = self._by_markers(tokens, romanized + same_script, min_hits=2, min_share=MARKER_SHARE)
             if marked:
-                return Detection(marked, confident=long_enough)
+                return Detection(marked, confident=long_enough, method="markers")
         elif len(same_script) == 1:
-            return Detection(same_script[0], confident=True)
+            return Detection(same_script[0], confident=True, method="script")
         else:
-            marked = self._by_markers(tokens, same_script)
+            marked = self._by_markers(tokens, same_script, min_hits=1, min_share=0.0)
             if marked:
-                return Detection(marked, confident=long_enough)
-        language, probability = self._classify(text, same_script)
-        if long_enough and script == "Latin" and probability < CONFIDENCE:
+                return Detection(marked, confident=long_enough, method="markers")
+        if long_enough and script == "Latin":
             other, other_probability = self._classify(text, None)
             if other not in self.registry.by_code and other_probability >= UNSUPPORTED_CONFIDENCE:
                 return Detection(None, confident=True, supported=False)
+        language, probability = self._classify(text, same_script)
         return Detection(language, confident=long_enough and probability >= CONFIDENCE)

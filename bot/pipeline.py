@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot import handoff_flow
 from bot.identity import opaque_key
 from bot.keywords import KeywordMatch, match_keyword
+from bot.language_detect import Detection
 from bot.menus import menu_number
 from bot.people import PersonState
 from bot.rasa_client import RasaReply, RasaUnavailable
@@ -164,7 +165,8 @@ def resolve_language(
     detection = svc.detector.detect(text) if text and number is None else None
     confident = detection is not None and detection.confident and detection.supported and bool(detection.language)
     if state.language:
-        if confident and detection and detection.language != state.language:
+        if confident and detection and detection.language != state.language and may_switch(svc, state.language,
+                                                                                             detection):
             svc.people.update(person, language=detection.language)
             return LanguageChoice(str(detection.language))
         return LanguageChoice(state.language)
@@ -177,6 +179,14 @@ def resolve_language(
     guess = detection.language if detection and detection.supported else None
     unsupported = bool(detection and not detection.supported)
     return LanguageChoice(None, language_menu(svc, person, guess, unsupported=unsupported))
+
+
+def may_switch(svc: Services, current: str, detection: Detection) -> bool:
+    """Switch a sticky language only on strong evidence: the statistical model alone may not
+    move someone from a non-Latin-script language (they often write it in Latin letters)."""
+    if detection.method != "model":
+        return True
+    return svc.registry.get(current).script == "Latin"
 
 
 def dialogue_input(svc: Services, msg: InboundMessage, state: PersonState) -> tuple[str, dict[str, object]]:

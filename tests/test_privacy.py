@@ -50,14 +50,17 @@ def test_logs_hold_no_number_text_or_profile_name(stack: Stack, twilio: TwilioHa
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    logging.getLogger().addHandler(handler)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous_level, root.level = root.level, logging.INFO
     before = {c.name: len(c.lines) for c in stack.children}
     sender = new_number()
     try:
         full_conversation(twilio, sender)
         twilio.text(sender, "Amina here", whatsapp=True, ProfileName="Amina Wanjiru")
     finally:
-        logging.getLogger().removeHandler(handler)
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
     logged = stream.getvalue() + "".join("".join(c.lines[before.get(c.name, 0):]) for c in stack.children)
     assert "answered" in logged, "the scan must see real log lines"
     assert secrets_in_logs(logged, [sender, sender.lstrip("+"), sender[-7:], "passport", "angry", "Wanjiru",
@@ -206,11 +209,12 @@ def test_discreet_mode_keeps_the_lock_screen_line_neutral(stack: Stack) -> None:
     twilio = TwilioHarness(create_app(settings).test_client())
     sender = new_number()
     twilio.text(sender, "hi")
-    for text in ("1", "1", "my boss took my passport and locks me in"):
+    for text in ("1", "1", "1", "my boss took my passport and locks me in"):
         for reply in twilio.text(sender, text):
             first_line = reply.splitlines()[0]
-            assert first_line == "Hi 🙂", reply
-            assert not re.search(r"traffick|danger|passport|exploit|warning", first_line, re.I)
+            assert not re.search(r"traffick|danger|passport|exploit|warning|alone|hotline", first_line, re.I), reply
+    [signs] = twilio.text(new_number(), "how do i know if a job offer abroad is a scam")[:1]
+    assert signs.startswith("Hi 🙂\n⚠️"), signs
 
 
 def test_hypothesis_fuzz_never_500_and_forged_requests_store_nothing(stack: Stack, redis_db: Redis) -> None:

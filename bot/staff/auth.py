@@ -16,7 +16,8 @@ from bot.services import Services, get_services
 from bot.staff.accounts import Accounts, StaffUser
 
 F = TypeVar("F", bound=Callable[..., Any])
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per username
+MAX_ADDRESS_FAILURES = 30  # per client address (an office may share one)
 LOCKOUT_SECONDS = 15 * 60
 
 
@@ -47,8 +48,8 @@ def _throttle_keys(svc: Services, username: str) -> list[str]:
 
 def login_locked(svc: Services, username: str) -> bool:
     """Say whether too many failed logins were made for this username or address."""
-    counts = svc.redis.mget(_throttle_keys(svc, username))
-    return any(int(c or 0) >= MAX_FAILURES for c in counts)
+    user_count, address_count = svc.redis.mget(_throttle_keys(svc, username))
+    return int(user_count or 0) >= MAX_FAILURES or int(address_count or 0) >= MAX_ADDRESS_FAILURES
 
 
 def record_failure(svc: Services, username: str) -> None:
