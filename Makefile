@@ -51,7 +51,7 @@ catalogs: $(STAMP) ## Extract messages into locales/messages.pot, update and com
 	$(VENV)/bin/pybabel extract -F babel.cfg -k 'message:1c,2' --no-default-keywords --no-location \
 		--project Lantern --copyright-holder "Lantern contributors" -o locales/messages.pot .
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i locales/messages.pot -d locales --ignore-obsolete
-	$(VENV)/bin/pybabel extract -F bot/staff/babel.cfg --no-location -o bot/staff/translations/console.pot bot/staff
+	$(VENV)/bin/pybabel extract -F bot/staff/babel.cfg --no-location -o bot/staff/translations/console.pot .
 	$(VENV)/bin/pybabel update -i bot/staff/translations/console.pot -d bot/staff/translations -D messages --ignore-obsolete
 	$(MAKE) compile-catalogs
 

@@ -8,6 +8,7 @@ import socket
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlencode
@@ -253,3 +254,18 @@ def staff(stack: Stack) -> StaffBrowser:
     browser = StaffBrowser(stack.app.test_client())
     assert browser.login(*create_staff(stack)) == 302
     return browser
+
+
+@contextmanager
+def stack_settings(stack: Stack, **overrides: object) -> Iterator[TwilioHarness]:
+    """Run the live stack's gateway with some settings changed (Rasa's NLG calls it too)."""
+    from dataclasses import replace
+
+    from bot.services import EXTENSION, build_services
+
+    original = stack.app.extensions[EXTENSION]
+    stack.app.extensions[EXTENSION] = build_services(replace(stack.settings, **overrides))  # type: ignore[arg-type]
+    try:
+        yield TwilioHarness(stack.app.test_client())
+    finally:
+        stack.app.extensions[EXTENSION] = original

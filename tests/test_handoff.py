@@ -9,7 +9,7 @@ import requests
 
 from bot.identity import sender_key
 from bot.services import get_services
-from tests.conftest import RASA_TOKEN, Stack, StaffBrowser, TwilioHarness, create_staff, new_number
+from tests.conftest import RASA_TOKEN, Stack, StaffBrowser, TwilioHarness, create_staff, new_number, stack_settings
 
 pytestmark = pytest.mark.stack
 
@@ -135,14 +135,8 @@ def test_unclaimed_case_reminds_staff_and_gives_the_hotline(stack: Stack, twilio
 
 def test_outside_operating_hours_the_person_is_told_when_staff_are_back(stack: Stack) -> None:
     """Outside hours the first risk reply adds when staff are back and the hotline."""
-    from bot.app import create_app
-    from tests.conftest import TwilioHarness as Harness
-    from tests.conftest import make_settings
-
-    settings = make_settings(rasa_url=stack.settings.rasa_url, actions_url=stack.settings.actions_url,
-                             operating_hours="Mon 00:00-00:01", holidays=(), log_level="WARNING")
-    twilio = Harness(create_app(settings).test_client())
-    replies = twilio.text(new_number(), "my boss took my passport and i cannot leave the house")
+    with stack_settings(stack, operating_hours="Mon 00:00-00:01") as twilio:
+        replies = twilio.text(new_number(), "my boss took my passport and i cannot leave the house")
     assert "+254 800 720 000" in replies[0]
     assert any(r.startswith("Our team is back") for r in replies), replies
 

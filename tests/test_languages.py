@@ -12,7 +12,7 @@ from bot import lang_check
 from bot.languages import load_registry
 from bot.risk import screen
 from bot.services import get_services
-from tests.conftest import ROOT, Stack, TwilioHarness, make_settings, new_number, reply_languages
+from tests.conftest import ROOT, Stack, TwilioHarness, make_settings, new_number, reply_languages, stack_settings
 
 REGISTRY = load_registry(ROOT / "locales")
 
@@ -142,8 +142,6 @@ def test_a_language_can_be_added_from_data_alone(tmp_path: Path, stack: Stack) -
     """Copy English data as a throwaway language 'zz', list it, and get an answer in it."""
     from babel.messages.pofile import read_po, write_po
 
-    from bot.app import create_app
-
     locales = tmp_path / "locales"
     shutil.copytree(ROOT / "locales", locales, ignore=shutil.ignore_patterns("*.mo"))
     shutil.copytree(locales / "en", locales / "zz")
@@ -160,11 +158,9 @@ def test_a_language_can_be_added_from_data_alone(tmp_path: Path, stack: Stack) -
     (locales / "languages.yml").write_text(yaml.safe_dump(listing, allow_unicode=True), encoding="utf-8")
     (locales / "zz" / "lantern.yml").write_text("keywords: {language: [zedlang]}\n", encoding="utf-8")
 
-    app = create_app(make_settings(locales_dir=locales, rasa_url=stack.settings.rasa_url,
-                                   actions_url=stack.settings.actions_url, log_level="WARNING"))
-    twilio = TwilioHarness(app.test_client())
-    sender = new_number()
-    assert "\n11 Zedish" in twilio.text(sender, "hi")[0]
-    replies = twilio.text(sender, "11")
-    assert replies[0].startswith("[zz] OK") and replies[1].startswith("[zz] Hi, this is Lantern")
-    assert twilio.text(sender, "1")[0].startswith("[zz] ⚠️")
+    with stack_settings(stack, locales_dir=locales) as twilio:
+        sender = new_number()
+        assert "\n11 Zedish" in twilio.text(sender, "hi")[0]
+        replies = twilio.text(sender, "11")
+        assert replies[0].startswith("[zz] OK") and replies[1].startswith("[zz] Hi, this is Lantern"), replies
+        assert twilio.text(sender, "1")[0].startswith("[zz] ⚠️")

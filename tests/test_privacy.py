@@ -17,7 +17,7 @@ from bot.key_rotation import rotate_all
 from bot.logs import JsonFormatter
 from bot.privacy_audit import keys_without_ttl, secrets_in_logs, secrets_in_redis
 from bot.services import get_services
-from tests.conftest import ROOT, Stack, StaffBrowser, TwilioHarness, new_number
+from tests.conftest import ROOT, Stack, StaffBrowser, TwilioHarness, new_number, stack_settings
 
 pytestmark = pytest.mark.stack
 
@@ -149,18 +149,13 @@ def test_no_code_path_sends_except_the_outbound_module() -> None:
 
 def test_per_sender_rate_limit_answers_once_then_stays_quiet(stack: Stack) -> None:
     """Over the per-minute limit the person is told once, in their language."""
-    from bot.app import create_app
-    from tests.conftest import make_settings
-
-    settings = make_settings(rasa_url=stack.settings.rasa_url, actions_url=stack.settings.actions_url,
-                             rate_limit_per_minute=3, log_level="WARNING")
-    twilio = TwilioHarness(create_app(settings).test_client())
-    sender = new_number()
-    for text in ("hola", "5", "0"):
-        assert twilio.text(sender, text)
-    limited = twilio.text(sender, "0")
-    assert limited and "+254 800 720 000" in limited[0]
-    assert twilio.text(sender, "0") == []
+    with stack_settings(stack, rate_limit_per_minute=3) as twilio:
+        sender = new_number()
+        for text in ("hola", "5", "0"):
+            assert twilio.text(sender, text)
+        limited = twilio.text(sender, "0")
+        assert limited and limited[0].startswith("Umetuma") and "+254 800 720 000" in limited[0]
+        assert twilio.text(sender, "0") == []
 
 
 def test_raw_flood_from_one_address_gets_429(stack: Stack) -> None:
@@ -200,21 +195,16 @@ def old_key_of(svc: object) -> str:
 
 
 def test_discreet_mode_keeps_the_lock_screen_line_neutral(stack: Stack) -> None:
-    """With DISCREET_MODE the first line of every reply is a neutral greeting."""
-    from bot.app import create_app
-    from tests.conftest import make_settings
-
-    settings = make_settings(rasa_url=stack.settings.rasa_url, actions_url=stack.settings.actions_url,
-                             discreet_mode=True, log_level="WARNING")
-    twilio = TwilioHarness(create_app(settings).test_client())
-    sender = new_number()
-    twilio.text(sender, "hi")
-    for text in ("1", "1", "1", "my boss took my passport and locks me in"):
-        for reply in twilio.text(sender, text):
-            first_line = reply.splitlines()[0]
-            assert not re.search(r"traffick|danger|passport|exploit|warning|alone|hotline", first_line, re.I), reply
-    [signs] = twilio.text(new_number(), "how do i know if a job offer abroad is a scam")[:1]
-    assert signs.startswith("Hi 🙂\n⚠️"), signs
+    """With DISCREET_MODE the first line of every reply is neutral (what a lock screen shows)."""
+    with stack_settings(stack, discreet_mode=True) as twilio:
+        sender = new_number()
+        twilio.text(sender, "hi")
+        for text in ("1", "1", "1", "my boss took my passport and locks me in"):
+            for reply in twilio.text(sender, text):
+                first_line = reply.splitlines()[0]
+                assert not re.search(r"traffick|danger|passport|exploit|warning|alone|hotline", first_line, re.I), reply
+        signs = twilio.text(new_number(), "how do i know if a job offer abroad is a scam")[0]
+        assert signs.startswith("Hi 🙂\n⚠️"), signs
 
 
 def test_hypothesis_fuzz_never_500_and_forged_requests_store_nothing(stack: Stack, redis_db: Redis) -> None:

@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from bot.services import get_services
 from tests.conftest import Stack, TwilioHarness, create_staff, new_number
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
@@ -32,7 +33,11 @@ def test_staff_sees_a_new_escalation_live_claims_replies_and_closes(stack: Stack
             expect(page.locator("#live")).to_have_class("live on", timeout=10_000)
 
             twilio.text(sender, "please help they are beating me and i am locked in the room now")
-            row = page.locator("#queue-rows tr.priority-emergency").first
+            with stack.app.app_context():
+                svc = get_services()
+                case = svc.handoff.current_for(svc.person_id(sender))
+            assert case is not None
+            row = page.locator(f"#queue-rows tr[data-case='{case.id}']")
             expect(row).to_be_visible(timeout=10_000)
             row.locator("a").click()
 
