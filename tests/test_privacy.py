@@ -52,7 +52,8 @@ def test_logs_hold_no_number_text_or_profile_name(stack: Stack, twilio: TwilioHa
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.addHandler(handler)
-    previous_level, root.level = root.level, logging.INFO
+    previous_level = root.level
+    root.setLevel(logging.INFO)
     before = {c.name: len(c.lines) for c in stack.children}
     sender = new_number()
     try:
