@@ -7,11 +7,14 @@ include .env
 export
 endif
 
-# Rasa 3.6 needs Python 3.10: use PYTHON310 if given, else python3.10 on PATH, else pyenv's.
-PYTHON310 ?= $(firstword $(shell command -v python3.10 2>/dev/null) \
-	$(wildcard $(shell pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10) \
-	$(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) \
-	$(wildcard /usr/local/bin/python3.10 /usr/bin/python3.10))
+# Rasa 3.6 needs Python 3.10: use PYTHON310 if given, else the first candidate that really
+# runs 3.10 (pyenv's shims exist even when no 3.10 is selected, so each one is tried).
+ifndef PYTHON310
+PYTHON310 := $(shell for p in $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10) \
+	$(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) python3.10 /usr/local/bin/python3.10 \
+	/usr/bin/python3.10; do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 \
+	&& { command -v "$$p"; break; }; done)
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

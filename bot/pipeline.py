@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 LANGUAGE_MENU = "language_menu"
 GATEWAY_INTENTS = {"choose_language", "safe_yes", "safe_no"}
 PLACE_QUESTION = "utter_ask_place"
+# Keywords that work even while staff own the conversation (the others are relayed to staff).
+ALWAYS_AVAILABLE = {"stop", "start", "help", "delete", "exit"}
 
 
 def handle_inbound(svc: Services, msg: InboundMessage) -> list[str]:
@@ -33,10 +35,11 @@ def handle_inbound(svc: Services, msg: InboundMessage) -> list[str]:
     if over_rate_limit(svc, person):
         return rate_limit_reply(svc, person, state)
     keyword = match_keyword(svc.registry, msg.text, state.language)
-    if keyword:
+    case = svc.handoff.current_for(person)
+    staff_own_chat = case is not None and case.active
+    if keyword and (keyword.action in ALWAYS_AVAILABLE or not staff_own_chat):
         return run_keyword(svc, msg, person, state, keyword)
     risk = screen(svc.registry, msg.reply_text, state.language)
-    case = svc.handoff.current_for(person)
     if case is not None and case.active:
         return handoff_flow.relay_to_staff(svc, msg, person, state, case, risk)
     if state.opted_out and risk is None:

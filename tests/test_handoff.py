@@ -43,6 +43,8 @@ def test_full_handoff_lifecycle(stack: Stack, twilio: TwilioHarness, staff: Staf
     assert rasa_paused(stack, sender)
 
     assert twilio.text(sender, "he is shouting again") == [], "the bot stays silent while a case is open"
+    assert twilio.text(sender, "menu") == [], "MENU is relayed to staff too"
+    assert "+254 800 720 000" in twilio.text(sender, "HELP")[0], "HELP still answers"
     queue = staff.client.get("/staff/api/escalations",
                              headers={"Authorization": "Bearer test-staff-api-token"}).get_json()
     assert any(item["id"] == case["id"] for item in queue)
@@ -148,3 +150,27 @@ def test_supervisor_sees_the_audit_log(stack: Stack, staff: StaffBrowser) -> Non
     assert supervisor.login(*create_staff(stack, "supervisor")) == 302
     page = supervisor.client.get("/staff/audit").data.decode()
     assert "login" in page
+
+
+def test_on_call_alerts_carry_only_the_case_id_and_priority(stack: Stack) -> None:
+    """On-call phones get 'new <priority> case <id>', never the person's words or number."""
+    with stack_settings(stack, oncall_numbers=("+254799000111",)) as twilio:
+        sender = new_number()
+        before = len(stack.twilio_api.sent)
+        twilio.text(sender, "my boss took my passport and locks the door at night")
+        case_id = case_for(stack, sender)["id"]
+    alerts = [m for m in stack.twilio_api.sent[before:] if m["To"] == "+254799000111"]
+    assert [a["Body"] for a in alerts] == [f"Lantern: new urgent case {case_id}"]
+
+
+def test_staff_look_up_a_resource_and_send_it(stack: Stack, twilio: TwilioHarness, staff: StaffBrowser) -> None:
+    """From a case, staff search 'lawyer mombasa' and send an entry to the person."""
+    sender = new_number()
+    twilio.text(sender, "they took my passport and i cannot leave")
+    case_id = case_for(stack, sender)["id"]
+    staff.post(f"/staff/cases/{case_id}/claim")
+    page = staff.post(f"/staff/cases/{case_id}/resources", query="lawyer in mombasa")
+    html = page.data.decode()  # type: ignore[attr-defined]
+    assert "Coast Legal Aid Clinic" in html and "+254 700 100 200" in html
+    staff.post(f"/staff/cases/{case_id}/reply", text="[DEMO] Coast Legal Aid Clinic: +254 700 100 200 (Mon-Fri 8-17)")
+    assert stack.twilio_api.sent[-1]["Body"].startswith("[DEMO] Coast Legal Aid Clinic: +254 700 100 200")
