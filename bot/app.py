@@ -11,6 +11,8 @@ from bot.settings import Settings
 from bot.staff import i18n as staff_i18n
 from bot.staff import views as staff_views
 
+NLG_MAX_BYTES = 32 * 1024 * 1024
+
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Create the gateway app from settings (the environment when none are given)."""
@@ -19,7 +21,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        # Rasa's NLG callback posts the whole tracker, which grows with a conversation;
+        # the Twilio webhook enforces MAX_BODY_BYTES itself.
+        MAX_CONTENT_LENGTH=NLG_MAX_BYTES,
         TESTING=settings.testing,
         SESSION_COOKIE_NAME="lantern_staff",
         SESSION_COOKIE_HTTPONLY=True,

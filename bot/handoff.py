@@ -111,23 +111,22 @@ class Handoff:
         """Return the newest cases of any status."""
         return self._load_indexed(self.keys.all_cases, self.redis.zrevrange(self.keys.all_cases, 0, limit - 1))
 
-    def transcript(self, case_id: str) -> list[dict[str, object]]:
-        """Return a case's decrypted transcript, oldest first."""
-        turns = []
-        for token in self.redis.lrange(self.keys.case_transcript(case_id), 0, -1):
+    def _decrypted_entries(self, key: str) -> list[dict[str, object]]:
+        """Return the readable entries of an encrypted list, oldest first."""
+        entries = []
+        for token in self.redis.lrange(key, 0, -1):
             plain = self.vault.try_decrypt(token)
             if plain is not None:
-                turns.append(json.loads(plain))
-        return turns
+                entries.append(json.loads(plain))
+        return entries
+
+    def transcript(self, case_id: str) -> list[dict[str, object]]:
+        """Return a case's decrypted transcript, oldest first."""
+        return self._decrypted_entries(self.keys.case_transcript(case_id))
 
     def notes(self, case_id: str) -> list[dict[str, object]]:
         """Return a case's internal staff notes."""
-        notes = []
-        for token in self.redis.lrange(self.keys.case_notes(case_id), 0, -1):
-            plain = self.vault.try_decrypt(token)
-            if plain is not None:
-                notes.append(json.loads(plain))
-        return notes
+        return self._decrypted_entries(self.keys.case_notes(case_id))
 
     def contact_number(self, case: Escalation) -> str | None:
         """Decrypt the number to reply to for a case."""

@@ -58,6 +58,14 @@ class People:
         pipe.expire(key, self.retention)
         pipe.execute()
 
+    def count_turn(self, person: str) -> int:
+        """Count a dialogue turn sent to Rasa; return the running total."""
+        key = self.keys.person(person)
+        pipe = self.redis.pipeline()
+        pipe.hincrby(key, "turns", 1)
+        pipe.expire(key, self.retention)
+        return int(pipe.execute()[0])
+
     def record_turn(self, person: str, role: str, text: str, now: float | None = None) -> None:
         """Append an encrypted turn to the person's recent transcript."""
         entry = json.dumps({"role": role, "at": now or time.time(), "text": text})

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 LANGUAGE_MENU = "language_menu"
 GATEWAY_INTENTS = {"choose_language", "safe_yes", "safe_no"}
 PLACE_QUESTION = "utter_ask_place"
+RASA_SESSION_TURNS = 10
 # Keywords that work even while staff own the conversation (the others are relayed to staff).
 ALWAYS_AVAILABLE = {"stop", "start", "help", "delete", "exit"}
 
@@ -230,7 +231,18 @@ def converse(
     if priority is not None:
         return handoff_flow.escalate(svc, msg, person, language, priority, reply, risk)
     remember_menu(svc, person, reply.responses)
+    keep_rasa_session_short(svc, person)
     return reply.texts
+
+
+def keep_rasa_session_short(svc: Services, person: str) -> None:
+    """Start a new Rasa session every few turns: the menus carry the context, and Rasa's
+    rule prediction slows down with every event in the current session."""
+    if svc.people.count_turn(person) % RASA_SESSION_TURNS == 0:
+        try:
+            svc.rasa.start_new_session(person)
+        except RasaUnavailable:
+            log.warning("could not start a new rasa session")
 
 
 def remember_menu(svc: Services, person: str, responses: list[str]) -> None:

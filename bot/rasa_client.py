@@ -56,8 +56,8 @@ class RasaClient:
             raise RasaUnavailable("empty answer")
         return reply
 
-    def append_event(self, sender: str, event: dict[str, Any]) -> None:
-        """Append an event (pause, resume, restart) to a conversation's tracker."""
+    def append_event(self, sender: str, event: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Append one event or a list of events (pause, resume, restart...) to a tracker."""
         try:
             response = self.http.post(
                 f"{self.base_url}/conversations/{sender}/tracker/events",
@@ -80,6 +80,10 @@ class RasaClient:
     def restart(self, sender: str) -> None:
         """Clear a conversation's dialogue state."""
         self.append_event(sender, {"event": "restart"})
+
+    def start_new_session(self, sender: str) -> None:
+        """Start a fresh Rasa session so rule prediction stays fast in long conversations."""
+        self.append_event(sender, [{"event": "session_started"}, {"event": "action", "name": "action_listen"}])
 
     def is_paused(self, sender: str) -> bool:
         """Say whether Rasa considers a conversation paused."""

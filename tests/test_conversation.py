@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Stack, TwilioHarness, new_number, reply_languages
+from tests.conftest import Stack, TwilioHarness, new_number, reply_languages, stack_settings
 
 pytestmark = pytest.mark.stack
 
@@ -95,3 +95,13 @@ def test_slash_commands_never_reach_rasa_as_intents(twilio: TwilioHarness) -> No
     choose_language(twilio, sender, 1)
     replies = twilio.text(sender, "/signs_page_3")
     assert replies and not any(r.startswith("⚠️ Warning signs (3/3)") for r in replies)
+
+
+def test_a_long_conversation_keeps_getting_answers(stack: Stack) -> None:
+    """Rasa posts the whole tracker to the NLG endpoint: 150 turns must still be answered."""
+    with stack_settings(stack, rate_limit_per_minute=1000, rate_limit_per_hour=1000) as twilio:
+        sender = new_number()
+        choose_language(twilio, sender, 1)
+        for turn in range(150):
+            replies = twilio.text(sender, ["1", "0", "what are my rights", "2"][turn % 4])
+            assert replies and "cannot answer right now" not in replies[0], (turn, replies)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +12,7 @@ import requests
 from bot.app import create_app
 from bot.stack import wait_until
 from tests.conftest import Stack, TwilioHarness, free_port, make_settings, new_number
+from tests.twilio_api import json_reply
 
 HOTLINE = "+254 800 720 000"
 
@@ -44,12 +44,7 @@ class EmptyRasa(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        body = json.dumps([]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        json_reply(self, 200, [])
 
     def log_message(self, *args: object) -> None:
         pass

@@ -9,6 +9,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 
+def json_reply(handler: BaseHTTPRequestHandler, status: int, body: object) -> None:
+    """Write a JSON response from an http.server handler."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class TwilioApiStandIn:
     """Answer POST /2010-04-01/Accounts/{sid}/Messages.json like Twilio (201 + message JSON)."""
 
@@ -38,12 +48,7 @@ class TwilioApiStandIn:
                 })
 
             def _reply(self, status: int, body: dict[str, object]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                json_reply(self, status, body)
 
             def log_message(self, *args: object) -> None:
                 pass
