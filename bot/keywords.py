@@ -24,6 +24,6 @@ def match_keyword(registry: LanguageRegistry, text: str, preferred: str | None =
     order = sorted(registry.languages, key=lambda lang: lang.code != preferred)
     for action in KEYWORD_ACTIONS:
         for language in order:
-            if folded in (normalise(k) for k in language.keywords.get(action, ())):
+            if folded in language.keywords.get(action, ()):
                 return KeywordMatch(action, language.code)
     return None

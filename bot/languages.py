@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.text import normalise
+
 KEYWORD_ACTIONS = ("stop", "start", "help", "delete", "exit", "language", "menu")
 PRIORITIES = ("emergency", "urgent")
 
@@ -26,10 +28,10 @@ class Language:
     script: str
     direction: str
     locale: str
-    keywords: dict[str, tuple[str, ...]]
+    keywords: dict[str, tuple[str, ...]]  # normalised, as messages are before matching
     risk_patterns: dict[str, tuple[re.Pattern[str], ...]]
-    resource_categories: dict[str, tuple[str, ...]]
-    resource_filters: dict[str, tuple[str, ...]]
+    resource_categories: dict[str, tuple[str, ...]]  # normalised
+    resource_filters: dict[str, tuple[str, ...]]  # normalised
     detection_markers: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -84,6 +86,12 @@ def _word_lists(data: object, path: Path, section: str) -> dict[str, tuple[str, 
     return result
 
 
+def _normalised_lists(data: object, path: Path, section: str) -> dict[str, tuple[str, ...]]:
+    """Read a mapping of name -> words, normalised the way messages are before matching."""
+    lists = _word_lists(data, path, section)
+    return {name: tuple(filter(None, (normalise(word) for word in words))) for name, words in lists.items()}
+
+
 def _risk_patterns(data: object, path: Path) -> dict[str, tuple[re.Pattern[str], ...]]:
     """Compile the risk screen's regular expressions, naming any that fail."""
     lists = _word_lists(data, path, "risk")
@@ -106,7 +114,7 @@ def load_language(entry: dict, locales_dir: Path) -> Language:  # type: ignore[t
     code = str(entry["code"])
     path = locales_dir / code / "lantern.yml"
     data = _read_yaml(path)
-    keywords = _word_lists(data.get("keywords"), path, "keywords")
+    keywords = _normalised_lists(data.get("keywords"), path, "keywords")
     unknown = set(keywords) - set(KEYWORD_ACTIONS)
     if unknown:
         raise LanguageDataError(f"{path}: unknown keyword actions {sorted(unknown)}")
@@ -119,8 +127,8 @@ def load_language(entry: dict, locales_dir: Path) -> Language:  # type: ignore[t
         locale=str(entry.get("locale", code)),
         keywords=keywords,
         risk_patterns=_risk_patterns(data.get("risk"), path),
-        resource_categories=_word_lists(data.get("resource_categories"), path, "resource_categories"),
-        resource_filters=_word_lists(data.get("resource_filters"), path, "resource_filters"),
+        resource_categories=_normalised_lists(data.get("resource_categories"), path, "resource_categories"),
+        resource_filters=_normalised_lists(data.get("resource_filters"), path, "resource_filters"),
         detection_markers=frozenset(str(m).lower() for m in markers),
     )
 

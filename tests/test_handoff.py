@@ -174,3 +174,19 @@ def test_staff_look_up_a_resource_and_send_it(stack: Stack, twilio: TwilioHarnes
     assert "Coast Legal Aid Clinic" in html and "+254 700 100 200" in html
     staff.post(f"/staff/cases/{case_id}/reply", text="[DEMO] Coast Legal Aid Clinic: +254 700 100 200 (Mon-Fri 8-17)")
     assert stack.twilio_api.sent[-1]["Body"].startswith("[DEMO] Coast Legal Aid Clinic: +254 700 100 200")
+
+
+def test_transfer_to_a_colleague_moves_ownership(stack: Stack, twilio: TwilioHarness, staff: StaffBrowser) -> None:
+    """A claimed case can be handed to a colleague, who can then reply; the first owner cannot."""
+    sender = new_number()
+    twilio.text(sender, "my cousin is locked in the house and they do not pay her")
+    case_id = case_for(stack, sender)["id"]
+    colleague_name, colleague_password = create_staff(stack)
+    staff.post(f"/staff/cases/{case_id}/claim")
+    staff.post(f"/staff/cases/{case_id}/transfer", to=colleague_name)
+    assert case_for(stack, sender)["claimed_by"] == colleague_name
+    assert staff.post(f"/staff/cases/{case_id}/reply", text="hi").status_code == 403  # type: ignore[attr-defined]
+    colleague = StaffBrowser(stack.app.test_client())
+    assert colleague.login(colleague_name, colleague_password) == 302
+    colleague.post(f"/staff/cases/{case_id}/reply", text="Hello, I am taking over your case.")
+    assert stack.twilio_api.sent[-1]["Body"] == "Hello, I am taking over your case."

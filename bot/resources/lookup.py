@@ -61,7 +61,7 @@ def words_for(registry: LanguageRegistry, text: str, section: str) -> list[str]:
     for language in registry.languages:
         table = language.resource_categories if section == "categories" else language.resource_filters
         for name, phrases in table.items():
-            if name not in found and any(f" {normalise(p)} " in folded for p in phrases if normalise(p)):
+            if name not in found and any(f" {phrase} " in folded for phrase in phrases):
                 found.append(name)
     return found
 
