@@ -49,11 +49,12 @@ class BenchStack:
 
 
 @contextmanager
-def running_stack(**overrides: object) -> Iterator[BenchStack]:
-    """Run gateway (gunicorn), Rasa and actions against Redis DB 12, then clean up."""
-    gateway_port, rasa_port, actions_port = free_port(), free_port(), free_port()
+def running_stack(rasa_processes: int = 1, gateway_workers: int = 1, **overrides: object) -> Iterator[BenchStack]:
+    """Run gateway (gunicorn), Rasa server(s) and actions against Redis DB 12, then clean up."""
+    gateway_port, actions_port = free_port(), free_port()
+    rasa_ports = [free_port() for _ in range(rasa_processes)]
     values: dict[str, object] = dict(
-        redis_url=BENCH_REDIS_URL, rasa_url=f"http://127.0.0.1:{rasa_port}",
+        redis_url=BENCH_REDIS_URL, rasa_urls=tuple(f"http://127.0.0.1:{port}" for port in rasa_ports),
         actions_url=f"http://127.0.0.1:{actions_port}", public_url=f"http://127.0.0.1:{gateway_port}",
         twilio_auth_token="bench-token", rasa_token="bench-rasa-token", staff_api_token="bench-api",
         rate_limit_per_minute=100000, rate_limit_per_hour=100000, ip_rate_limit_per_minute=1000000,
@@ -67,8 +68,8 @@ def running_stack(**overrides: object) -> Iterator[BenchStack]:
         env[item.name.upper()] = ",".join(value) if isinstance(value, tuple) else str(value)
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     env = rasa_env(env, BENCH_REDIS_URL, f"{gateway_url}/nlg", settings.actions_url)
-    children = rasa_children(env, latest_model(), rasa_port, actions_port, settings.rasa_token)
-    children.append(Child("gateway", [str(VENV_BIN / "gunicorn"), "--workers", "1", "--threads", "32",
+    children = rasa_children(env, latest_model(), rasa_ports, actions_port, settings.rasa_token)
+    children.append(Child("gateway", [str(VENV_BIN / "gunicorn"), "--workers", str(gateway_workers), "--threads", "32",
                                       "--bind", f"127.0.0.1:{gateway_port}", "bot.app:create_app()"], env))
     redis = Redis.from_url(BENCH_REDIS_URL)
     redis.flushdb()

@@ -46,7 +46,8 @@ class Targets:
         """Post the same text to Rasa's REST channel; return the latency in ms."""
         person = sender_key(self.stack.settings.sender_hash_key, number + "-direct")
         started = time.perf_counter()
-        response = session.post(f"{self.stack.settings.rasa_url}/webhooks/rest/webhook",
+        urls = self.stack.settings.rasa_urls
+        response = session.post(f"{urls[int(person[:8], 16) % len(urls)]}/webhooks/rest/webhook",
                                 json={"sender": person, "message": text, "metadata": {"language": "en"}}, timeout=30)
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code != 200 or not response.json():
@@ -72,9 +73,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=400, help="messages per target and concurrency level")
     parser.add_argument("-c", type=int, default=10, help="concurrent senders")
+    parser.add_argument("--rasa-processes", type=int, default=1, help="Rasa servers behind the gateway")
+    parser.add_argument("--gateway-workers", type=int, default=1, help="gunicorn worker processes")
+    parser.add_argument("--out", default="gateway.md", help="result file name in bench/results/")
     args = parser.parse_args()
     rows, summary = [], []
-    with running_stack() as stack:
+    with running_stack(rasa_processes=args.rasa_processes, gateway_workers=args.gateway_workers) as stack:
         targets = Targets(stack)
         run(targets.gateway, 80, args.c, "9")  # warm-up of both paths (the NLG callback included)
         for concurrency in (1, args.c):
@@ -91,7 +95,9 @@ def main() -> None:
                            f"{gateway_median:.1f} ms")
     report = f"""# Gateway benchmark
 
-One run ({time.strftime('%Y-%m-%d %H:%M')}), 2-core machine. Closed-loop senders, each holding
+One run ({time.strftime('%Y-%m-%d %H:%M')}), 2-core machine, {args.rasa_processes} Rasa server process(es),
+{args.gateway_workers} gateway worker process(es).
+Closed-loop senders, each holding
 conversations of {len(TEXTS)} messages from a new number, the same texts for both targets.
 Gateway = signed Twilio webhook -> full pipeline (signature, dedupe, rate limit, keywords,
 risk screen, language, Rasa REST, NLG callback rendered from the Babel catalogs) -> TwiML.
@@ -104,7 +110,7 @@ Rasa alone = its REST channel directly (it still calls the gateway's NLG endpoin
 Targets: gateway overhead at most +10 ms median; end-to-end median at most 60 ms with
 {args.c} senders. Failed or empty answers: {len(targets.failures)} {targets.failures[:3]}
 """
-    write_result("gateway.md", report)
+    write_result(args.out, report)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ class RasaReply:
 class RasaClient:
     """Talk to one Rasa server over HTTP with a shared connection pool."""
 
-    def __init__(self, base_url: str, token: str, actions_url: str, timeout: float) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, base_urls: tuple[str, ...], token: str, actions_url: str, timeout: float) -> None:
+        self.base_urls = tuple(url.rstrip("/") for url in base_urls)
         self.actions_url = actions_url.rstrip("/")
         self.token = token
         self.timeout = timeout
@@ -33,11 +33,15 @@ class RasaClient:
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
 
+    def server_for(self, sender: str) -> str:
+        """Pick the Rasa server for a conversation (stable per sender; all share Redis)."""
+        return self.base_urls[int(sender[:8], 16) % len(self.base_urls)]
+
     def send(self, sender: str, text: str, metadata: dict[str, Any]) -> RasaReply:
         """Send one message through Rasa's REST channel and collect its reply."""
         try:
             response = self.http.post(
-                f"{self.base_url}/webhooks/rest/webhook",
+                f"{self.server_for(sender)}/webhooks/rest/webhook",
                 json={"sender": sender, "message": text, "metadata": metadata},
                 timeout=self.timeout,
             )
@@ -60,7 +64,7 @@ class RasaClient:
         """Append one event or a list of events (pause, resume, restart...) to a tracker."""
         try:
             response = self.http.post(
-                f"{self.base_url}/conversations/{sender}/tracker/events",
+                f"{self.server_for(sender)}/conversations/{sender}/tracker/events",
                 params={"token": self.token, "include_events": "NONE"},
                 json=event,
                 timeout=self.timeout,
@@ -88,7 +92,7 @@ class RasaClient:
     def is_paused(self, sender: str) -> bool:
         """Say whether Rasa considers a conversation paused."""
         response = self.http.get(
-            f"{self.base_url}/conversations/{sender}/tracker",
+            f"{self.server_for(sender)}/conversations/{sender}/tracker",
             params={"token": self.token, "include_events": "NONE"},
             timeout=self.timeout,
         )
@@ -97,11 +101,12 @@ class RasaClient:
 
     def component_states(self) -> dict[str, str]:
         """Return 'up' or 'down' for the Rasa server and the action server."""
-        states = {}
-        for name, url in (("rasa", f"{self.base_url}/"), ("actions", f"{self.actions_url}/health")):
+        states: dict[str, str] = {}
+        checks = [("rasa", f"{url}/") for url in self.base_urls] + [("actions", f"{self.actions_url}/health")]
+        for name, url in checks:
             try:
                 ok = self.http.get(url, timeout=2).ok
             except requests.RequestException:
                 ok = False
-            states[name] = "up" if ok else "down"
+            states[name] = "up" if ok and states.get(name, "up") == "up" else "down"
         return states

@@ -83,7 +83,7 @@ def build_services(settings: Settings, redis: Redis | None = None) -> Services:
         menus=Menus.load(ROOT / "domain" / "menus.yml"),
         people=people,
         handoff=Handoff(redis, keys, vault, settings.retention_seconds, settings.closed_case_retention_seconds),
-        rasa=RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
+        rasa=RasaClient(settings.rasa_urls, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
         outbound=Outbound(settings, people),
     )
 

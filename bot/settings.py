@@ -36,7 +36,7 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_key_prefix: str = "lantern:"
     rasa_key_prefix: str = "lantern"
-    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
     rasa_token: str = "dev-rasa-token-change-me"
     actions_url: str = "http://127.0.0.1:5055"
     rasa_timeout_seconds: float = 8.0

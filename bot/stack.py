@@ -90,15 +90,18 @@ def rasa_env(base: dict[str, str], redis_url: str, nlg_url: str, actions_url: st
     return env
 
 
-def rasa_children(env: dict[str, str], model: Path, rasa_port: int, actions_port: int, token: str) -> list[Child]:
-    """Describe the Rasa server and the action server processes."""
+def rasa_children(env: dict[str, str], model: Path, rasa_ports: list[int], actions_port: int,
+                  token: str) -> list[Child]:
+    """Describe the Rasa server process(es) and the action server process."""
     rasa = str(VENV_BIN / "rasa")
-    return [
-        Child("rasa", [rasa, "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
-                       "-p", str(rasa_port), "--endpoints", "endpoints.yml",
-                       "--credentials", "credentials.yml", "-m", str(model), "--log-file", os.devnull], env),
-        Child("actions", [rasa, "run", "actions", "--actions", "bot.actions", "-p", str(actions_port)], env),
+    servers = [
+        Child(f"rasa{index or ''}", [rasa, "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
+                                   "-p", str(port), "--endpoints", "endpoints.yml", "--credentials",
+                                   "credentials.yml", "-m", str(model), "--log-file", os.devnull], env)
+        for index, port in enumerate(rasa_ports)
     ]
+    return servers + [Child("actions", [rasa, "run", "actions", "--actions", "bot.actions", "-p",
+                                        str(actions_port)], env)]
 
 
 def wait_until(check: object, timeout: float, children: Sequence[Child] = ()) -> bool:
@@ -144,8 +147,11 @@ def main() -> int:
     model = latest_model()
     token = env.get("RASA_TOKEN", "dev-rasa-token-change-me")
     full_env = rasa_env(env, redis_url, f"{gateway_url}/nlg", env.get("ACTIONS_URL", "http://127.0.0.1:5055"))
-    children += rasa_children(full_env, model, 5005, 5055, token)
-    children.append(Child("gateway", [str(VENV_BIN / "gunicorn"), "--workers", "1", "--threads", "32",
+    rasa_ports = [5005 + index for index in range(int(env.get("RASA_PROCESSES", "1")))]
+    full_env["RASA_URLS"] = ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports)
+    children += rasa_children(full_env, model, rasa_ports, 5055, token)
+    workers = env.get("GATEWAY_WORKERS", "1")
+    children.append(Child("gateway", [str(VENV_BIN / "gunicorn"), "--workers", workers, "--threads", "32",
                                       "--bind", bind, "--timeout", "30", "bot.app:create_app()"], full_env))
     children.append(Child("sweeper", [sys.executable, "-m", "bot.sweeper"], full_env))
     stopping = threading.Event()

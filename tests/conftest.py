@@ -108,7 +108,7 @@ def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
     """Start the gateway, a Rasa server with the trained model and the action server."""
     gateway_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     settings = make_settings(
-        rasa_url=f"http://127.0.0.1:{rasa_port}", actions_url=f"http://127.0.0.1:{actions_port}",
+        rasa_urls=(f"http://127.0.0.1:{rasa_port}",), actions_url=f"http://127.0.0.1:{actions_port}",
         twilio_api_base_url=twilio_api.url,
     )
     app = create_app(settings)
@@ -116,7 +116,7 @@ def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     env = rasa_env({**os.environ, **settings_env(settings)}, TEST_REDIS_URL, f"{gateway_url}/nlg",
                    settings.actions_url)
-    children = rasa_children(env, latest_model(), rasa_port, actions_port, RASA_TOKEN)
+    children = rasa_children(env, latest_model(), [rasa_port], actions_port, RASA_TOKEN)
     for child in children:
         child.start(echo=False)
     try:

@@ -26,7 +26,7 @@ def case_for(stack: Stack, sender: str) -> dict[str, object]:
 def rasa_paused(stack: Stack, sender: str) -> bool:
     """Ask the real Rasa server whether the conversation is paused."""
     person = sender_key("test-hash-key", sender)
-    tracker = requests.get(f"{stack.settings.rasa_url}/conversations/{person}/tracker",
+    tracker = requests.get(f"{stack.settings.rasa_urls[0]}/conversations/{person}/tracker",
                            params={"token": RASA_TOKEN}, timeout=10).json()
     return bool(tracker["paused"])
 

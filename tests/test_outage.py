@@ -26,7 +26,7 @@ def harness_for(**overrides: object) -> TwilioHarness:
 def test_rasa_stopped_gives_the_hotline_in_the_persons_language(stack: Stack) -> None:
     """With nothing listening where Rasa should be, a Swahili texter gets the Swahili hotline reply."""
     dead = f"http://127.0.0.1:{free_port()}"
-    twilio = harness_for(rasa_url=dead, actions_url=dead)
+    twilio = harness_for(rasa_urls=(dead,), actions_url=dead)
     replies = twilio.text(new_number(), "habari naomba msaada kuhusu kazi yangu ya nyumbani")
     assert len(replies) >= 1 and HOTLINE in replies[0]
     assert replies[0].startswith("Samahani")
@@ -61,7 +61,7 @@ def empty_rasa() -> Iterator[str]:
 
 def test_empty_rasa_answer_is_a_failure_not_silence(empty_rasa: str) -> None:
     """An empty answer from Rasa gets the hotline reply instead of nothing."""
-    twilio = harness_for(rasa_url=empty_rasa)
+    twilio = harness_for(rasa_urls=(empty_rasa,))
     sender = new_number()
     twilio.text(sender, "hi")
     replies = twilio.text(sender, "1")
