@@ -41,7 +41,7 @@ def handle_inbound(svc: Services, msg: InboundMessage) -> list[str]:
     if keyword and (keyword.action in ALWAYS_AVAILABLE or not staff_own_chat):
         return run_keyword(svc, msg, person, state, keyword)
     risk = screen(svc.registry, msg.reply_text, state.language)
-    if case is not None and case.active:
+    if staff_own_chat and case is not None:
         return handoff_flow.relay_to_staff(svc, msg, person, state, case, risk)
     if state.opted_out and risk is None:
         return []
@@ -214,8 +214,8 @@ def converse(
 ) -> list[str]:
     """Ask Rasa what to say (or answer a gateway menu choice) and escalate when needed."""
     user_input, extra = ("/" + forced_intent, {}) if forced_intent else dialogue_input(svc, msg, state)
-    if user_input.removeprefix("/") in GATEWAY_INTENTS:
-        return gateway_choice(svc, person, language, user_input.removeprefix("/"))
+    if user_input.startswith("/") and user_input[1:] in GATEWAY_INTENTS:
+        return gateway_choice(svc, person, language, user_input[1:])
     if not user_input:
         return [svc.render("media_unsupported", language)]
     if state.menu == LANGUAGE_MENU:

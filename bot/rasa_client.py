@@ -89,15 +89,6 @@ class RasaClient:
         """Start a fresh Rasa session so rule prediction stays fast in long conversations."""
         self.append_event(sender, [{"event": "session_started"}, {"event": "action", "name": "action_listen"}])
 
-    def is_paused(self, sender: str) -> bool:
-        """Say whether Rasa considers a conversation paused."""
-        response = self.http.get(
-            f"{self.server_for(sender)}/conversations/{sender}/tracker",
-            params={"token": self.token, "include_events": "NONE"},
-            timeout=self.timeout,
-        )
-        response.raise_for_status()
-        return bool(response.json().get("paused"))
 
     def component_states(self) -> dict[str, str]:
         """Return 'up' or 'down' for the Rasa server and the action server."""

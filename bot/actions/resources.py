@@ -19,6 +19,6 @@ class ActionFindResources(Action):  # type: ignore[misc]
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Utter the resource list (or a question) chosen by the directory lookup."""
-        response, arguments = lookup_for_tracker(tracker.sender_id, tracker.latest_message, tracker.latest_action_name)
+        response, arguments = lookup_for_tracker(tracker.sender_id, tracker.latest_message)
         dispatcher.utter_message(response=response, **arguments)
         return []

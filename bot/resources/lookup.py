@@ -111,9 +111,7 @@ def remember(desk: ResourceDesk, key: str, **values: str) -> None:
     pipe.execute()
 
 
-def lookup_for_tracker(
-    person: str, latest_message: dict[str, Any], latest_action: str | None
-) -> tuple[str, dict[str, Any]]:
+def lookup_for_tracker(person: str, latest_message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Run a lookup for the action server from the tracker's latest message."""
     metadata = latest_message.get("metadata") or {}
     intent = (latest_message.get("intent") or {}).get("name")
