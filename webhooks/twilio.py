@@ -12,7 +12,7 @@ from webhooks.base import ChannelAdapter, InboundMessage, Location, MalformedReq
 
 WHATSAPP_PREFIX = "whatsapp:"
 _E164 = re.compile(r"^\+?[1-9]\d{5,15}$")
-_SID = re.compile(r"^(SM|MM|SM[a-f0-9]|[A-Z]{2})[A-Za-z0-9]{16,40}$")
+_SID = re.compile(r"^[A-Z]{2}[A-Za-z0-9]{16,40}$")  # SM..., MM... (SMS, MMS, WhatsApp)
 MAX_MEDIA = 10
 
 
