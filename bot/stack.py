@@ -155,12 +155,17 @@ def main() -> int:
                                       "--bind", bind, "--timeout", "30", "bot.app:create_app()"], full_env))
     children.append(Child("sweeper", [sys.executable, "-m", "bot.sweeper"], full_env))
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, even when started in the background
+        signal.signal(stop_signal, lambda *_: stopping.set())
     try:
         for child in children:
             child.start(echo=True)
         print(f"Loading the model {model.name} (Rasa takes 20-60 s to start)...")
-        healthy = wait_until(lambda: requests.get(f"{gateway_url}/healthz", timeout=2).ok, 240, children)
+        healthy = wait_until(
+            lambda: stopping.is_set() or requests.get(f"{gateway_url}/healthz", timeout=2).ok, 240, children
+        )
+        if stopping.is_set():
+            return 0
         if not healthy:
             print("Lantern did not become healthy; see the logs above.")
             return 1

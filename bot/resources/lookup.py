@@ -96,6 +96,9 @@ def lookup(
             remember(desk, key, asked="1", category=category or "", filters=",".join(sorted(filters)))
             return ("utter_no_resources", {}) if asked else ("utter_ask_place", {})
     entries, has_more = desk.index.nearest(latitude, longitude, category, filters, offset, PAGE)
+    if more and not entries and offset:  # past the last page: start the list again
+        offset = 0
+        entries, has_more = desk.index.nearest(latitude, longitude, category, filters, offset, PAGE)
     remember(desk, key, lat=str(latitude), lon=str(longitude), category=category or "",
              filters=",".join(sorted(filters)), offset=str(offset), asked="0")
     if not entries:
