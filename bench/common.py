@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 from redis import Redis
 
 from bot.settings import Settings
-from bot.stack import VENV_BIN, Child, latest_model, rasa_children, rasa_env, wait_until
+from bot.stack import VENV_BIN, Child, free_port, latest_model, rasa_children, rasa_env, wait_until
 
 RESULTS = Path(__file__).parent / "results"
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/12"
-
-
-def free_port() -> int:
-    """Return a free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -62,10 +54,7 @@ def running_stack(rasa_processes: int = 1, gateway_workers: int = 1, **overrides
     )
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]
-    env = {**os.environ}
-    for item in fields(settings):
-        value = getattr(settings, item.name)
-        env[item.name.upper()] = ",".join(value) if isinstance(value, tuple) else str(value)
+    env = {**os.environ, **settings.as_env()}
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     env = rasa_env(env, BENCH_REDIS_URL, f"{gateway_url}/nlg", settings.actions_url)
     children = rasa_children(env, latest_model(), rasa_ports, actions_port, settings.rasa_token)

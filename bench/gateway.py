@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from bench.common import BenchStack, percentile, running_stack, write_result
 from bot.identity import sender_key
+from bot.rasa_client import RasaClient
 
 # One conversation; each worker repeats it from a new number.
 TEXTS = ["what are the signs of a fake job offer", "1", "what are my rights", "0",
@@ -29,6 +30,8 @@ class Targets:
         self.url = stack.settings.public_url + "/webhooks/twilio"
         self.validator = RequestValidator(stack.settings.twilio_auth_token)
         self.failures: list[str] = []
+        settings = stack.settings
+        self.rasa_client = RasaClient(settings.rasa_urls, settings.rasa_token, settings.actions_url, 30)
 
     def gateway(self, session: requests.Session, number: str, text: str) -> float:
         """Post a signed Twilio webhook; return the latency in ms."""
@@ -46,8 +49,7 @@ class Targets:
         """Post the same text to Rasa's REST channel; return the latency in ms."""
         person = sender_key(self.stack.settings.sender_hash_key, number + "-direct")
         started = time.perf_counter()
-        urls = self.stack.settings.rasa_urls
-        response = session.post(f"{urls[int(person[:8], 16) % len(urls)]}/webhooks/rest/webhook",
+        response = session.post(f"{self.rasa_client.server_for(person)}/webhooks/rest/webhook",
                                 json={"sender": person, "message": text, "metadata": {"language": "en"}}, timeout=30)
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code != 200 or not response.json():

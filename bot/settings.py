@@ -83,6 +83,11 @@ class Settings:
         settings.validate()
         return settings
 
+    def as_env(self) -> dict[str, str]:
+        """Express the settings as the environment variables from_env reads (for child processes)."""
+        return {item.name.upper(): ",".join(value) if isinstance(value := getattr(self, item.name), tuple)
+                else str(value) for item in fields(self)}
+
     def validate(self) -> None:
         """Refuse settings that would make Lantern unsafe or unusable."""
         if not self.testing and not self.public_url.startswith(("http://", "https://")):

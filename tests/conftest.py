@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -23,7 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot.app import create_app
 from bot.settings import Settings
-from bot.stack import Child, latest_model, rasa_children, rasa_env, wait_until
+from bot.stack import Child, free_port, latest_model, rasa_children, rasa_env, wait_until
 from tests.twilio_api import TwilioApiStandIn
 
 TEST_REDIS_DB = 13
@@ -33,13 +32,6 @@ AUTH_TOKEN = "test-twilio-auth-token"
 RASA_TOKEN = "test-rasa-token"
 STAFF_API_TOKEN = "test-staff-api-token"
 LANTERN_NUMBER = "+254700999000"
-
-
-def free_port() -> int:
-    """Return a free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -52,15 +44,6 @@ def make_settings(**overrides: object) -> Settings:
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """Express settings as the environment variables a child process reads."""
-    env = {}
-    for item in fields(settings):
-        value = getattr(settings, item.name)
-        env[item.name.upper()] = ",".join(value) if isinstance(value, tuple) else str(value)
-    return env
 
 
 @dataclass
@@ -114,7 +97,7 @@ def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
     app = create_app(settings)
     server = serve(app, gateway_port)
     gateway_url = f"http://127.0.0.1:{gateway_port}"
-    env = rasa_env({**os.environ, **settings_env(settings)}, TEST_REDIS_URL, f"{gateway_url}/nlg",
+    env = rasa_env({**os.environ, **settings.as_env()}, TEST_REDIS_URL, f"{gateway_url}/nlg",
                    settings.actions_url)
     children = rasa_children(env, latest_model(), [rasa_port], actions_port, RASA_TOKEN)
     for child in children:

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from bot.app import create_app
-from bot.stack import wait_until
-from tests.conftest import Stack, TwilioHarness, free_port, make_settings, new_number
+from bot.stack import free_port, wait_until
+from tests.conftest import Stack, TwilioHarness, make_settings, new_number
 from tests.twilio_api import json_reply
 
 HOTLINE = "+254 800 720 000"
