@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def test_staff_sees_a_new_escalation_live_claims_replies_and_closes(stack: Stack, twilio: TwilioHarness) -> None:
+def test_staff_sees_a_new_escalation_live_claims_replies_and_closes(
+    stack: Stack, twilio: TwilioHarness, tmp_path: Path
+) -> None:
     """Log in, watch the queue, see a new case appear without reloading, claim, reply, close."""
     from playwright.sync_api import expect, sync_playwright
 
@@ -55,6 +58,6 @@ def test_staff_sees_a_new_escalation_live_claims_replies_and_closes(stack: Stack
             page.select_option("#outcome", "referred")
             page.click("#close-case")
             expect(page.locator("h1")).to_contain_text("Escalations waiting")
-            page.screenshot(path=str(stack.settings.resources_dir.parent / "bench" / "results" / "console.png"))
+            page.screenshot(path=str(tmp_path / "console.png"))
         finally:
             browser.close()
