@@ -32,16 +32,23 @@ CLASSIFIERS = {
 HOLD_OUT = 0.2
 
 
-def load_examples() -> list[tuple[str, str, str]]:
-    """Return (language, intent, text) for every NLU example."""
+UNSEEN = ROOT / "bench" / "unseen"
+
+
+def load_examples(paths: list[Path] | None = None) -> list[tuple[str, str, str]]:
+    """Return (language, intent, text) for every example of Rasa NLU files (default: intents/*/nlu.yml).
+
+    A file's language is its folder's name (intents/<lang>/nlu.yml) or its stem (bench/unseen/<lang>.yml).
+    """
     rows = []
-    for path in sorted((ROOT / "intents").glob("*/nlu.yml")):
+    for path in paths if paths is not None else sorted((ROOT / "intents").glob("*/nlu.yml")):
+        language = path.parent.name if path.name == "nlu.yml" else path.stem
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for block in data.get("nlu", []):
             for line in str(block.get("examples", "")).splitlines():
                 text = line.strip().removeprefix("- ").strip()
                 if text:
-                    rows.append((path.parent.name, block["intent"], text))
+                    rows.append((language, block["intent"], text))
     return rows
 
 
@@ -106,65 +113,102 @@ def full_training_seconds() -> float:
         return time.perf_counter() - started
 
 
-def language_id_table(rows: list[tuple[str, str, str]]) -> list[str]:
-    """Score the gateway's language detection on every 3+ word example."""
+def language_id_table(train_rows: list[tuple[str, str, str]], test_rows: list[tuple[str, str, str]],
+                      title: str) -> list[str]:
+    """Score the gateway's language detection on 3+ word messages: py3langid and markers alone,
+    then with the model trained on the examples (train_rows only)."""
     from bot.language_detect import LanguageDetector
+    from bot.language_model import LanguageModel
     from bot.languages import load_registry
 
-    detector = LanguageDetector(load_registry(ROOT / "locales"))
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for language, _, text in rows:
-        if len(text.split()) < 3:
-            continue
-        found = detector.detect(text)
-        outcome = ("right" if found.confident and found.language == language else "menu" if not found.confident
-                   else "unsupported" if not found.supported else "wrong")
-        counts[language][outcome] += 1
-    lines = ["\n## Language identification (gateway)\n",
-             "3+ word examples (romanized and code-mixed ones included). 'menu': not confident, the person "
-             "gets the language menu; 'wrong': confidently another language.\n",
-             "| language | examples | right | menu | wrong | unsupported |", "|---|---|---|---|---|---|"]
-    for language in sorted(counts):
-        c = counts[language]
-        total = sum(c.values())
-        lines.append(f"| {language} | {total} | {c['right'] / total:.1%} | {c['menu'] / total:.1%} | "
-                     f"{c['wrong'] / total:.1%} | {c['unsupported'] / total:.1%} |")
+    registry = load_registry(ROOT / "locales")
+    detectors = {
+        "py3langid + markers": LanguageDetector(registry),
+        "examples model first (production)": LanguageDetector(
+            registry, LanguageModel.train((lang, text) for lang, _, text in train_rows)),
+    }
+    lines = [f"\n## Language identification: {title}\n",
+             "3+ word messages. 'menu': not confident, the person gets the language menu; 'wrong': confidently "
+             "another supported language; 'unsupported': wrongly called an unsupported language.\n"]
+    for label, detector in detectors.items():
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for language, _, text in test_rows:
+            if len(text.split()) < 3:
+                continue
+            found = detector.detect(text)
+            outcome = ("right" if found.confident and found.language == language else "menu" if not found.confident
+                       else "unsupported" if not found.supported else "wrong")
+            counts[language][outcome] += 1
+            counts["all"][outcome] += 1
+        lines += [f"\n{label}:\n", "| language | messages | right | menu | wrong | unsupported |",
+                  "|---|---|---|---|---|---|"]
+        for language in [*sorted(set(counts) - {"all"}), "all"]:
+            c = counts[language]
+            total = sum(c.values())
+            lines.append(f"| {language} | {total} | {c['right'] / total:.1%} | {c['menu'] / total:.1%} | "
+                         f"{c['wrong'] / total:.1%} | {c['unsupported'] / total:.1%} |")
+    listing = (UNSEEN / "unsupported.txt").read_text(encoding="utf-8")
+    unsupported = [t.strip() for t in listing.splitlines() if t.strip()]
+    lines.append(f"\nMessages in {len(unsupported)} unsupported languages (bench/unseen/unsupported.txt):\n")
+    lines += ["| detector | unsupported (menu + hotline) | menu | taken for a supported language |",
+              "|---|---|---|---|"]
+    for label, detector in detectors.items():
+        found = [detector.detect(text) for text in unsupported]
+        flagged = sum(1 for f in found if not f.supported)
+        unsure = sum(1 for f in found if f.supported and not f.confident)
+        lines.append(f"| {label} | {flagged} | {unsure} | {len(found) - flagged - unsure} |")
+    return lines
+
+
+def intent_table(label: str, seconds: float, size_mb: float, test_rows: list[tuple[str, str, str]],
+                 predicted: list[str]) -> list[str]:
+    """Per-language accuracy and macro-F1 of predicted intents."""
+    lines = [f"\n## {label}\n\nTraining {seconds:.1f} s, model {size_mb:.1f} MB.\n",
+             "| language | messages | accuracy | macro-F1 |\n|---|---|---|---|"]
+    for language in sorted({r[0] for r in test_rows}):
+        idx = [i for i, r in enumerate(test_rows) if r[0] == language]
+        truth = [test_rows[i][1] for i in idx]
+        guess = [predicted[i] for i in idx]
+        lines.append(f"| {language} | {len(idx)} | {accuracy_score(truth, guess):.3f} | "
+                     f"{f1_score(truth, guess, average='macro', zero_division=0):.3f} |")
+    truth = [r[1] for r in test_rows]
+    lines.append(f"| all | {len(test_rows)} | {accuracy_score(truth, predicted):.3f} | "
+                 f"{f1_score(truth, predicted, average='macro', zero_division=0):.3f} |")
     return lines
 
 
 def main() -> None:
-    """Train both classifiers on the same split and report per-language accuracy and macro-F1."""
+    """Held-out split and the unseen set: per-language accuracy and macro-F1; language identification."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=list(CLASSIFIERS), help="benchmark one classifier")
+    parser.add_argument("--with-diet", action="store_true", help="also train DIET on the split (about 10 minutes)")
     args = parser.parse_args()
     rows = load_examples()
+    unseen = load_examples(sorted(UNSEEN.glob("*.yml")))
     train_rows, test_rows = split(rows, seed=42)
     languages = sorted({r[0] for r in rows})
-    lines = [f"# NLU benchmark\n\n{len(rows)} examples in {len(languages)} languages; {len(test_rows)} held out "
-             f"(20% of each language x intent, seed 42), one run ({time.strftime('%Y-%m-%d %H:%M')}). "
-             "Same features for both: word + char_wb 2-5 gram counts.\n"]
+    lines = [f"# NLU benchmark\n\nOne run ({time.strftime('%Y-%m-%d %H:%M')}), word + char_wb 2-5 gram counts.\n",
+             f"- **Held-out split**: {len(rows)} examples in {len(languages)} languages; {len(test_rows)} held out "
+             "(20% of each language x intent, seed 42), the model trained on the rest.",
+             f"- **Unseen set**: {len(unseen)} messages in bench/unseen/, written separately by other "
+             "writers who never saw the training data, never trained on; the model trained on all examples.\n"]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        train_file = workdir / "train.yml"
-        write_nlu(train_rows, train_file)
         for label, classifier in CLASSIFIERS.items():
-            if args.only and label != args.only:
+            if label == "DIET" and not args.with_diet:
                 continue
+            train_file = workdir / "train.yml"
+            write_nlu(train_rows, train_file)
             model, seconds = train(workdir, classifier, train_file)
-            predicted = predict(model, [r[2] for r in test_rows])
-            size_mb = model.stat().st_size / 1e6
-            lines.append(f"\n## {label}\n\nTraining {seconds:.1f} s, model {size_mb:.1f} MB.\n")
-            lines.append("| language | held out | accuracy | macro-F1 |\n|---|---|---|---|")
-            for language in languages:
-                idx = [i for i, r in enumerate(test_rows) if r[0] == language]
-                truth = [test_rows[i][1] for i in idx]
-                guess = [predicted[i] for i in idx]
-                lines.append(f"| {language} | {len(idx)} | {accuracy_score(truth, guess):.3f} | "
-                             f"{f1_score(truth, guess, average='macro', zero_division=0):.3f} |")
-            truth = [r[1] for r in test_rows]
-            lines.append(f"| all | {len(test_rows)} | {accuracy_score(truth, predicted):.3f} | "
-                         f"{f1_score(truth, predicted, average='macro', zero_division=0):.3f} |")
-    lines += language_id_table(rows)
+            lines += intent_table(f"{label}, held-out split", seconds, model.stat().st_size / 1e6, test_rows,
+                                  predict(model, [r[2] for r in test_rows]))
+            if label == "DIET":
+                continue
+            write_nlu(rows, train_file)
+            model, seconds = train(workdir, classifier, train_file)
+            lines += intent_table(f"{label}, unseen set", seconds, model.stat().st_size / 1e6, unseen,
+                                  predict(model, [r[2] for r in unseen]))
+    lines += language_id_table(train_rows, test_rows, "held-out split")
+    lines += language_id_table(rows, unseen, "unseen set")
     lines.append(f"\nFull production training (`config.yml`, all data and rules): {full_training_seconds():.1f} s.\n")
     write_result("nlu.md", "\n".join(lines))
 

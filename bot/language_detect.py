@@ -1,21 +1,29 @@
-"""Identify a message's language: Unicode script first, then markers, then py3langid."""
+"""Identify a message's language: Unicode script, then the texts people send, then markers, then py3langid."""
 
 from __future__ import annotations
 
 import threading
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from bot.language_model import LanguageModel
 from bot.languages import LanguageRegistry
-from bot.text import words
+from bot.text import dominant_script, script_of, words
+
+__all__ = ["Detection", "LanguageDetector", "dominant_script", "script_of"]
 
 MIN_WORDS_TO_DETECT = 3
 CONFIDENCE = 0.90
+EXAMPLES_CONFIDENCE = 0.80
 UNSUPPORTED_CONFIDENCE = 0.97
 MARKER_SHARE = 0.2
+# Share of a message's words seen in the languages' examples: below FAMILIAR py3langid may call
+# it an unsupported language; below TRUSTED nothing is confident (we would not understand it).
+# Chosen by measurement: `make bench-nlu`, bench/results/nlu.md.
+FAMILIAR_SHARE = 0.6
+TRUSTED_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -25,32 +33,15 @@ class Detection:
     language: str | None
     confident: bool
     supported: bool = True
-    method: str = "model"  # "script", "markers" or "model" (py3langid)
-
-
-def script_of(ch: str) -> str | None:
-    """Return the Unicode script family of a letter (None for non-letters)."""
-    if not ch.isalpha() and unicodedata.category(ch) not in {"Mn", "Mc"}:
-        return None
-    name = unicodedata.name(ch, "")
-    return name.split(" ", 1)[0].title() if name else None
-
-
-def dominant_script(text: str) -> str | None:
-    """Return the script most letters of a text are written in."""
-    counts: dict[str, int] = {}
-    for ch in text:
-        script = script_of(ch)
-        if script:
-            counts[script] = counts.get(script, 0) + 1
-    return max(counts, key=lambda s: counts[s]) if counts else None
+    method: str = "model"  # "script", "examples", "markers" or "model" (py3langid)
 
 
 class LanguageDetector:
     """Detect among the supported languages; flag confident unsupported ones."""
 
-    def __init__(self, registry: LanguageRegistry) -> None:
+    def __init__(self, registry: LanguageRegistry, examples: LanguageModel | None = None) -> None:
         self.registry = registry
+        self.examples = examples
         self._lock = threading.Lock()
         self._identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
 
@@ -113,6 +104,17 @@ class LanguageDetector:
         if not same_script:
             return Detection(None, confident=True, supported=False)
         long_enough = len(tokens) >= MIN_WORDS_TO_DETECT
+        if script != "Latin" and len(same_script) == 1:
+            return Detection(same_script[0], confident=True, method="script")
+        familiar = self.examples.known_share(text, script) if self.examples else 0.0
+        if long_enough and script == "Latin" and familiar < FAMILIAR_SHARE:
+            other, other_probability = self._classify(text, None)
+            if other not in self.registry.by_code and other_probability >= UNSUPPORTED_CONFIDENCE:
+                return Detection(None, confident=True, supported=False)
+        if self.examples and familiar >= TRUSTED_SHARE:
+            language, probability = self.examples.classify(text, script)
+            if language in self.registry.by_code and probability >= EXAMPLES_CONFIDENCE:
+                return Detection(language, confident=long_enough, method="examples")
         if script == "Latin":
             romanized = [
                 lang.code
@@ -120,17 +122,10 @@ class LanguageDetector:
                 if lang.script != "Latin" and any(m.isascii() for m in lang.detection_markers)
             ]
             marked = self._by_markers(tokens, romanized + same_script, min_hits=2, min_share=MARKER_SHARE)
-            if marked:
-                return Detection(marked, confident=long_enough, method="markers")
-        elif len(same_script) == 1:
-            return Detection(same_script[0], confident=True, method="script")
         else:
             marked = self._by_markers(tokens, same_script, min_hits=1, min_share=0.0)
-            if marked:
-                return Detection(marked, confident=long_enough, method="markers")
-        if long_enough and script == "Latin":
-            other, other_probability = self._classify(text, None)
-            if other not in self.registry.by_code and other_probability >= UNSUPPORTED_CONFIDENCE:
-                return Detection(None, confident=True, supported=False)
+        if marked:
+            return Detection(marked, confident=long_enough, method="markers")
         language, probability = self._classify(text, same_script)
-        return Detection(language, confident=long_enough and probability >= CONFIDENCE)
+        trusted = self.examples is None or familiar >= TRUSTED_SHARE
+        return Detection(language, confident=long_enough and trusted and probability >= CONFIDENCE)

@@ -186,11 +186,12 @@ def resolve_language(
 
 
 def may_switch(svc: Services, current: str, detection: Detection) -> bool:
-    """Switch a sticky language only on strong evidence: the statistical model alone may not
-    move someone from a non-Latin-script language (they often write it in Latin letters)."""
-    if detection.method != "model":
+    """Switch a sticky language only on strong evidence: a statistical model alone may not move
+    someone from a non-Latin-script language to a Latin one (they write theirs in Latin letters
+    too, mixed with English)."""
+    if detection.method in ("script", "markers") or svc.registry.get(current).script == "Latin":
         return True
-    return svc.registry.get(current).script == "Latin"
+    return svc.registry.get(detection.language).script != "Latin"
 
 
 def dialogue_input(svc: Services, msg: InboundMessage, state: PersonState) -> tuple[str, dict[str, object]]:

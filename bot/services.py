@@ -13,6 +13,7 @@ from bot.handoff import Handoff
 from bot.i18n import Catalogs
 from bot.identity import Vault, sender_key
 from bot.language_detect import LanguageDetector
+from bot.language_model import language_model_for
 from bot.languages import LanguageRegistry, load_registry
 from bot.menus import Menus
 from bot.outbound import Outbound
@@ -79,7 +80,7 @@ def build_services(settings: Settings, redis: Redis | None = None) -> Services:
         vault=vault,
         registry=registry,
         catalogs=Catalogs(settings.locales_dir, registry.codes),
-        detector=LanguageDetector(registry),
+        detector=LanguageDetector(registry, language_model_for(settings.intents_dir, registry.codes)),
         menus=Menus.load(ROOT / "domain" / "menus.yml"),
         people=people,
         handoff=Handoff(redis, keys, vault, settings.retention_seconds, settings.closed_case_retention_seconds),

@@ -64,6 +64,7 @@ class Settings:
     holidays: tuple[str, ...] = ()
     oncall_numbers: tuple[str, ...] = ()
     locales_dir: Path = ROOT / "locales"
+    intents_dir: Path = ROOT / "intents"
     resources_dir: Path = ROOT / "resources"
     log_level: str = "INFO"
     testing: bool = False

@@ -42,3 +42,21 @@ def normalise(text: str) -> str:
 def words(text: str) -> list[str]:
     """Split normalised text into words."""
     return normalise(text).split()
+
+
+def script_of(ch: str) -> str | None:
+    """Return the Unicode script family of a letter (None for non-letters)."""
+    if not ch.isalpha() and unicodedata.category(ch) not in {"Mn", "Mc"}:
+        return None
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0].title() if name else None
+
+
+def dominant_script(text: str) -> str | None:
+    """Return the script most letters of a text are written in."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        script = script_of(ch)
+        if script:
+            counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=lambda s: counts[s]) if counts else None

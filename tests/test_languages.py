@@ -9,12 +9,15 @@ import pytest
 import yaml
 
 from bot import lang_check
+from bot.language_detect import LanguageDetector
+from bot.language_model import language_model_for
 from bot.languages import load_registry
 from bot.risk import screen
 from bot.services import get_services
 from tests.conftest import ROOT, Stack, TwilioHarness, make_settings, new_number, reply_languages, stack_settings
 
 REGISTRY = load_registry(ROOT / "locales")
+DETECTOR = LanguageDetector(REGISTRY, language_model_for(ROOT / "intents", REGISTRY.codes))
 
 # Messages written for these tests, not copied from intents/: (language, text).
 UNSEEN = [
@@ -108,6 +111,63 @@ def test_arabic_numbers_are_isolated_left_to_right() -> None:
     with app.app_context():
         text = get_services().render("utter_report", "ar")
     assert "\u2066+254 800 720 000\u2069" in text
+
+
+# First messages written for these tests (not in intents/): romanized, code-mixed, no accents.
+DETECTION_SAMPLES = [
+    ("ne", "malai ghar farkina dinna sahuji le"),
+    ("ne", "mero didi lai kam garauchan tara paisa dindainan"),
+    ("hi", "seth paisa nahi de raha teen mahine se"),
+    ("hi", "mujhe wapas ghar jana hai par agent mana kar raha"),
+    ("pt", "meu patrao nao quer me pagar faz dois meses"),
+    ("es", "mi patron no me quiere pagar hace dos meses"),
+    ("sw", "bosi hanilipi mshahara miezi mitatu sasa"),
+    ("tl", "di ako pinapasweldo ng amo ko tatlong buwan na"),
+    ("fr", "mon patron veut pas me payer depuis deux mois"),
+    ("en", "my boss not paying me since two months"),
+    ("bn", "malik amake taka dicche na tin mash dhore"),
+    ("ar", "el kafil mesh 3ayez yedfa3li el flous"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), DETECTION_SAMPLES)
+def test_first_messages_are_detected_in_their_language(language: str, text: str) -> None:
+    """The model trained on each language's own examples recognises romanized and unaccented texts."""
+    found = DETECTOR.detect(text)
+    assert (found.language, found.confident, found.supported) == (language, True, True)
+
+
+@pytest.mark.parametrize("text", ["ich arbeite seit drei monaten ohne lohn bitte hilfe",
+                                  "il mio datore di lavoro non mi paga da mesi",
+                                  "patronum pasaportumu aldı ve maaş vermiyor",
+                                  "Мне нужна помощь, хозяин забрал паспорт"])
+def test_unsupported_languages_are_not_taken_for_supported_ones(text: str) -> None:
+    """A message in a language Lantern does not speak is never answered as if it were one."""
+    found = DETECTOR.detect(text)
+    assert not (found.supported and found.confident), found
+
+
+def test_short_messages_are_never_confident() -> None:
+    """1-2 words, digits and emoji never pick or switch a language."""
+    for text in ("gracias", "ok bye", "3", "🙏🙏", "asante sana"):
+        assert not DETECTOR.detect(text).confident, text
+
+
+def test_the_language_model_retrains_when_examples_change(tmp_path: Path) -> None:
+    """An operator's new examples are used without a code change (files are re-read when changed)."""
+    import os
+
+    for code in ("en", "es"):
+        (tmp_path / code).mkdir()
+        shutil.copy(ROOT / "intents" / code / "nlu.yml", tmp_path / code / "nlu.yml")
+    first = language_model_for(tmp_path, ["en", "es"])
+    assert language_model_for(tmp_path, ["en", "es"]) is first
+    path = tmp_path / "es" / "nlu.yml"
+    path.write_text(path.read_text(encoding="utf-8") + "- intent: greet\n  examples: |\n    - zorblat quux\n",
+                    encoding="utf-8")
+    os.utime(path, (1, 1))
+    second = language_model_for(tmp_path, ["en", "es"])
+    assert second is not first and second.known_share("zorblat quux", "Latin") == 1.0
 
 
 RISK_SAMPLES = [
