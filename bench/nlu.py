@@ -30,6 +30,7 @@ CLASSIFIERS = {
              "constrain_similarities": True},
 }
 HOLD_OUT = 0.2
+RISK_INTENTS = {"disclose_risk", "immediate_danger"}
 
 
 UNSEEN = ROOT / "bench" / "unseen"
@@ -174,7 +175,23 @@ def intent_table(label: str, seconds: float, size_mb: float, test_rows: list[tup
     truth = [r[1] for r in test_rows]
     lines.append(f"| all | {len(test_rows)} | {accuracy_score(truth, predicted):.3f} | "
                  f"{f1_score(truth, predicted, average='macro', zero_division=0):.3f} |")
-    return lines
+    return lines + escalation_lines(test_rows, predicted)
+
+
+def escalation_lines(test_rows: list[tuple[str, str, str]], predicted: list[str]) -> list[str]:
+    """Escalation as in production: the risk screen or a risk intent from the model."""
+    from bot.languages import load_registry
+    from bot.risk import screen
+
+    registry = load_registry(ROOT / "locales")
+    risk = [(row, guess) for row, guess in zip(test_rows, predicted, strict=True) if row[1] in RISK_INTENTS]
+    other = [(row, guess) for row, guess in zip(test_rows, predicted, strict=True) if row[1] not in RISK_INTENTS]
+    caught = sum(1 for row, guess in risk if guess in RISK_INTENTS or screen(registry, row[2]))
+    by_model = sum(1 for _, guess in risk if guess in RISK_INTENTS)
+    alarms = sum(1 for row, guess in other if guess in RISK_INTENTS or screen(registry, row[2]))
+    return [f"\nEscalation (risk screen or model): {caught}/{len(risk)} risk messages escalated "
+            f"({caught / len(risk):.1%}; the model alone {by_model / len(risk):.1%}), "
+            f"{alarms}/{len(other)} other messages escalated ({alarms / len(other):.1%})."]
 
 
 def main() -> None:
