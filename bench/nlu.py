@@ -1,4 +1,4 @@
-"""NLU quality per language on a held-out split: logistic regression vs DIET, same features."""
+"""NLU quality per language on a held-out split and an unseen set; language identification."""
 
 from __future__ import annotations
 
@@ -18,18 +18,27 @@ from sklearn.metrics import accuracy_score, f1_score
 from bench.common import write_result
 from bot.settings import ROOT
 from bot.stack import VENV_BIN
+from bot.text import normalise
 
-FEATURES = [
-    {"name": "WhitespaceTokenizer"},
+ROMANIZING = {"name": "bot.romanizing_tokenizer.RomanizingTokenizer"}
+WHITESPACE = {"name": "WhitespaceTokenizer"}
+FEATURIZERS = [
     {"name": "CountVectorsFeaturizer"},
     {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
 ]
-CLASSIFIERS = {
-    "LogisticRegression": {"name": "LogisticRegressionClassifier", "max_iter": 300, "random_state": 42},
-    "DIET": {"name": "DIETClassifier", "epochs": 100, "random_seed": 42, "entity_recognition": False,
-             "constrain_similarities": True},
+TFIDF_LOGREG = {"name": "bot.intent_classifier.TfidfLogisticRegressionClassifier", "random_state": 42}
+VARIANTS = {  # label: NLU pipeline
+    "production: romanizing tokens, tf-idf + logistic regression": [ROMANIZING, *FEATURIZERS, TFIDF_LOGREG],
+    "whitespace tokens only, tf-idf + logistic regression": [WHITESPACE, *FEATURIZERS, TFIDF_LOGREG],
+    "whitespace tokens, counts + Rasa's LogisticRegressionClassifier": [
+        WHITESPACE, *FEATURIZERS, {"name": "LogisticRegressionClassifier", "max_iter": 300, "random_state": 42}],
+    "DIET (whitespace tokens, counts)": [
+        WHITESPACE, *FEATURIZERS, {"name": "DIETClassifier", "epochs": 100, "random_seed": 42,
+                                   "entity_recognition": False, "constrain_similarities": True}],
 }
 HOLD_OUT = 0.2
+# Quiet, no telemetry; each training gets an empty cache so its time is a training from scratch.
+FROM_SCRATCH = {"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
 RISK_INTENTS = {"disclose_risk", "immediate_danger"}
 
 
@@ -51,6 +60,18 @@ def load_examples(paths: list[Path] | None = None) -> list[tuple[str, str, str]]
                 if text:
                     rows.append((language, block["intent"], text))
     return rows
+
+
+def unseen_messages(training: list[tuple[str, str, str]]) -> tuple[list[tuple[str, str, str]], int]:
+    """Return the unseen set minus messages that coincide with a training example (after
+    normalisation: "hello", "bye"...), and how many were left out."""
+    def key(text: str) -> str:
+        return " ".join(normalise(text).split())
+
+    known = {key(text) for _, _, text in training}
+    messages = load_examples(sorted(UNSEEN.glob("*.yml")))
+    kept = [row for row in messages if key(row[2]) not in known]
+    return kept, len(messages) - len(kept)
 
 
 def split(rows: list[tuple[str, str, str]], seed: int) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
@@ -77,17 +98,17 @@ def write_nlu(rows: list[tuple[str, str, str]], path: Path) -> None:
     path.write_text(yaml.safe_dump({"version": "3.1", "nlu": blocks}, allow_unicode=True), encoding="utf-8")
 
 
-def train(workdir: Path, classifier: dict[str, object], train_file: Path) -> tuple[Path, float]:
+def train(workdir: Path, pipeline: list[dict[str, object]], train_file: Path) -> tuple[Path, float]:
     """Train an NLU-only model with Rasa; return its path and the wall time."""
-    config = {"recipe": "default.v1", "language": "xx", "assistant_id": "bench",
-              "pipeline": [*FEATURES, classifier], "policies": []}
-    config_path = workdir / f"config-{classifier['name']}.yml"
+    config = {"recipe": "default.v1", "language": "xx", "assistant_id": "bench", "pipeline": pipeline,
+              "policies": []}
+    config_path = workdir / "config.yml"
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    name = f"nlu-{classifier['name']}"
+    name = f"nlu-{time.monotonic_ns()}"
     started = time.perf_counter()
     subprocess.run([str(VENV_BIN / "rasa"), "train", "nlu", "--quiet", "--config", str(config_path), "--nlu",
                     str(train_file), "--out", str(workdir), "--fixed-model-name", name], check=True,
-                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"},
+                   env={**os.environ, **FROM_SCRATCH, "RASA_CACHE_DIRECTORY": str(workdir / f"cache-{name}")},
                    stdout=subprocess.DEVNULL)
     return workdir / f"{name}.tar.gz", time.perf_counter() - started
 
@@ -110,7 +131,7 @@ def full_training_seconds() -> float:
         started = time.perf_counter()
         subprocess.run([str(VENV_BIN / "rasa"), "train", "--quiet", "--config", "config.yml", "--domain", "domain",
                         "--data", "intents", "--out", out], check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
-                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"})
+                       env={**os.environ, **FROM_SCRATCH, "RASA_CACHE_DIRECTORY": str(Path(out) / "cache")})
         return time.perf_counter() - started
 
 
@@ -150,7 +171,8 @@ def language_id_table(train_rows: list[tuple[str, str, str]], test_rows: list[tu
                          f"{c['wrong'] / total:.1%} | {c['unsupported'] / total:.1%} |")
     listing = (UNSEEN / "unsupported.txt").read_text(encoding="utf-8")
     unsupported = [t.strip() for t in listing.splitlines() if t.strip()]
-    lines.append(f"\nMessages in {len(unsupported)} unsupported languages (bench/unseen/unsupported.txt):\n")
+    lines.append(f"\n{len(unsupported)} messages in languages Lantern does not speak "
+                 "(bench/unseen/unsupported.txt):\n")
     lines += ["| detector | unsupported (menu + hotline) | menu | taken for a supported language |",
               "|---|---|---|---|"]
     for label, detector in detectors.items():
@@ -200,29 +222,32 @@ def main() -> None:
     parser.add_argument("--with-diet", action="store_true", help="also train DIET on the split (about 10 minutes)")
     args = parser.parse_args()
     rows = load_examples()
-    unseen = load_examples(sorted(UNSEEN.glob("*.yml")))
+    unseen, coinciding = unseen_messages(rows)
     train_rows, test_rows = split(rows, seed=42)
     languages = sorted({r[0] for r in rows})
-    lines = [f"# NLU benchmark\n\nOne run ({time.strftime('%Y-%m-%d %H:%M')}), word + char_wb 2-5 gram counts.\n",
+    lines = [f"# NLU benchmark\n\nOne run ({time.strftime('%Y-%m-%d %H:%M')}); every variant uses word and char_wb "
+             "2-5 gram counts.\n",
              f"- **Held-out split**: {len(rows)} examples in {len(languages)} languages; {len(test_rows)} held out "
              "(20% of each language x intent, seed 42), the model trained on the rest.",
              f"- **Unseen set**: {len(unseen)} messages in bench/unseen/, written separately by other "
-             "writers who never saw the training data, never trained on; the model trained on all examples.\n"]
+             "writers who never saw the training data, never trained on; the model trained on all examples. "
+             f"{coinciding} more messages of the set happen to equal a training example (mostly greetings) "
+             "and are left out.\n"]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        for label, classifier in CLASSIFIERS.items():
-            if label == "DIET" and not args.with_diet:
+        for label, pipeline in VARIANTS.items():
+            if label.startswith("DIET") and not args.with_diet:
                 continue
             train_file = workdir / "train.yml"
             write_nlu(train_rows, train_file)
-            model, seconds = train(workdir, classifier, train_file)
-            lines += intent_table(f"{label}, held-out split", seconds, model.stat().st_size / 1e6, test_rows,
+            model, seconds = train(workdir, pipeline, train_file)
+            lines += intent_table(f"{label}: held-out split", seconds, model.stat().st_size / 1e6, test_rows,
                                   predict(model, [r[2] for r in test_rows]))
-            if label == "DIET":
+            if label.startswith("DIET"):
                 continue
             write_nlu(rows, train_file)
-            model, seconds = train(workdir, classifier, train_file)
-            lines += intent_table(f"{label}, unseen set", seconds, model.stat().st_size / 1e6, unseen,
+            model, seconds = train(workdir, pipeline, train_file)
+            lines += intent_table(f"{label}: unseen set", seconds, model.stat().st_size / 1e6, unseen,
                                   predict(model, [r[2] for r in unseen]))
     lines += language_id_table(train_rows, test_rows, "held-out split")
     lines += language_id_table(rows, unseen, "unseen set")

@@ -14,6 +14,7 @@ from bot.language_model import language_model_for
 from bot.languages import load_registry
 from bot.risk import screen
 from bot.services import get_services
+from bot.text import normalise
 from tests.conftest import ROOT, Stack, TwilioHarness, make_settings, new_number, reply_languages, stack_settings
 
 REGISTRY = load_registry(ROOT / "locales")
@@ -41,6 +42,10 @@ UNSEEN = [
     ("tl", "ano po ba ang mga karapatan ko bilang kasambahay"),
     ("ar", "كيف اعرف ان مكتب التوظيف حقيقي قبل السفر"),
     ("ar", "ما هي حقوقي كعاملة منزلية في الخليج"),
+    # Written in Latin letters: answered in the language, in its own script.
+    ("ne", "videsh jana agent lai kasari check garne hola"),
+    ("bn", "bidesh jawar age dalal ke kivabe jachai korbo"),
+    ("ar", "ana 3ayez a3raf 7o2o2y ka 3amel fel khaleeg"),
 ]
 
 
@@ -72,6 +77,16 @@ def test_unseen_messages_are_not_training_copies(language: str, text: str) -> No
     """The end-to-end language tests use messages the model never saw."""
     examples = (ROOT / "intents" / language / "nlu.yml").read_text(encoding="utf-8")
     assert f"- {text}\n" not in examples
+
+
+def test_the_unseen_benchmark_set_is_never_trained_on() -> None:
+    """bench/unseen/ measures messages never trained on: any that equal a training example are left out."""
+    from bench.nlu import load_examples, unseen_messages
+
+    training = {normalise(text) for _, _, text in load_examples()}
+    kept, coinciding = unseen_messages(load_examples())
+    assert len(kept) >= 1000 and coinciding < len(kept) / 5
+    assert not [text for _, _, text in kept if normalise(text) in training]
 
 
 @pytest.mark.stack
@@ -224,3 +239,24 @@ def test_a_language_can_be_added_from_data_alone(tmp_path: Path, stack: Stack) -
         replies = twilio.text(sender, "11")
         assert replies[0].startswith("[zz] OK") and replies[1].startswith("[zz] Hi, this is Lantern"), replies
         assert twilio.text(sender, "1")[0].startswith("[zz] ⚠️")
+
+
+@pytest.mark.parametrize(("word", "latin"), [("मालिक", "malik"), ("पैसा", "paisa"), ("नहीं", "nahin"),
+                                             ("রহা", "roha"), ("টাকা", "taka"), ("আমার", "amar"),
+                                             ("१२", "12"), ("hello", ""), ("مرحبا", "")])
+def test_devanagari_and_bengali_words_are_romanized_as_people_text(word: str, latin: str) -> None:
+    """The NLU shares features between a script and its usual Latin spelling."""
+    from bot.romanize import romanize
+
+    assert romanize(word) == latin
+
+
+def test_the_tokenizer_adds_latin_spellings_after_the_original_tokens() -> None:
+    """Original tokens stay first and unchanged; romanized copies are appended."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.romanizing_tokenizer import RomanizingTokenizer
+
+    tokenizer = RomanizingTokenizer(RomanizingTokenizer.get_default_config())
+    tokens = tokenizer.tokenize(Message(data={"text": "मालिक paisa नहीं"}), "text")
+    assert [t.text for t in tokens] == ["मालिक", "paisa", "नहीं", "malik", "nahin"]

@@ -137,3 +137,16 @@ def test_twiml_reply_escapes_text() -> None:
     adapter = adapter_for_form({"From": "+1"})
     twiml = adapter.render_reply(["a < b & c", "العربية"])
     assert "a &lt; b &amp; c" in twiml and "<Message>العربية</Message>" in twiml
+
+
+def test_the_model_fingerprint_covers_every_custom_component() -> None:
+    """Changing a custom Rasa component's code retrains the model (make train keys on the fingerprint)."""
+    import yaml
+
+    from bot.fingerprint import INPUTS
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    custom = [step["name"] for step in pipeline if step["name"].startswith("bot.")]
+    assert custom
+    for name in custom:
+        assert name.rsplit(".", 1)[0].replace(".", "/") + ".py" in INPUTS, name
