@@ -20,7 +20,7 @@ from bot.settings import ROOT
 from bot.stack import VENV_BIN
 from bot.text import normalise
 
-ROMANIZING = {"name": "bot.romanizing_tokenizer.RomanizingTokenizer"}
+SPELLING_VARIANTS = {"name": "bot.spelling_tokenizer.SpellingVariantsTokenizer"}
 WHITESPACE = {"name": "WhitespaceTokenizer"}
 FEATURIZERS = [
     {"name": "CountVectorsFeaturizer"},
@@ -28,7 +28,8 @@ FEATURIZERS = [
 ]
 TFIDF_LOGREG = {"name": "bot.intent_classifier.TfidfLogisticRegressionClassifier", "random_state": 42}
 VARIANTS = {  # label: NLU pipeline
-    "production: romanizing tokens, tf-idf + logistic regression": [ROMANIZING, *FEATURIZERS, TFIDF_LOGREG],
+    "production: spelling-variant tokens, tf-idf + logistic regression": [SPELLING_VARIANTS, *FEATURIZERS,
+                                                                          TFIDF_LOGREG],
     "whitespace tokens only, tf-idf + logistic regression": [WHITESPACE, *FEATURIZERS, TFIDF_LOGREG],
     "whitespace tokens, counts + Rasa's LogisticRegressionClassifier": [
         WHITESPACE, *FEATURIZERS, {"name": "LogisticRegressionClassifier", "max_iter": 300, "random_state": 42}],

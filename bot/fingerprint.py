@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The training config, domain and data, and the code of the custom components in config.yml.
-INPUTS = ["config.yml", "domain", "intents", "bot/romanize.py", "bot/romanizing_tokenizer.py",
+INPUTS = ["config.yml", "domain", "intents", "bot/text.py", "bot/romanize.py", "bot/spelling_tokenizer.py",
           "bot/intent_classifier.py"]
 
 

@@ -251,12 +251,14 @@ def test_devanagari_and_bengali_words_are_romanized_as_people_text(word: str, la
     assert romanize(word) == latin
 
 
-def test_the_tokenizer_adds_latin_spellings_after_the_original_tokens() -> None:
-    """Original tokens stay first and unchanged; romanized copies are appended."""
+def test_the_tokenizer_adds_other_spellings_after_the_original_tokens() -> None:
+    """Original tokens stay first and unchanged; other spellings are appended."""
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.romanizing_tokenizer import RomanizingTokenizer
+    from bot.spelling_tokenizer import SpellingVariantsTokenizer
 
-    tokenizer = RomanizingTokenizer(RomanizingTokenizer.get_default_config())
+    tokenizer = SpellingVariantsTokenizer(SpellingVariantsTokenizer.get_default_config())
     tokens = tokenizer.tokenize(Message(data={"text": "मालिक paisa नहीं"}), "text")
     assert [t.text for t in tokens] == ["मालिक", "paisa", "नहीं", "malik", "nahin"]
+    tokens = tokenizer.tokenize(Message(data={"text": "الكفيل أخذ جوازي"}), "text")
+    assert [t.text for t in tokens] == ["الكفيل", "أخذ", "جوازي", "اخذ"]
