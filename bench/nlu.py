@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import random
+import statistics
 import subprocess
 import tempfile
 import time
@@ -37,7 +38,7 @@ VARIANTS = {  # label: NLU pipeline
         WHITESPACE, *FEATURIZERS, {"name": "DIETClassifier", "epochs": 100, "random_seed": 42,
                                    "entity_recognition": False, "constrain_similarities": True}],
 }
-HOLD_OUT = 0.2
+FOLDS = 5
 # Quiet, no telemetry; each training gets an empty cache so its time is a training from scratch.
 FROM_SCRATCH = {"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
 RISK_INTENTS = {"disclose_risk", "immediate_danger"}
@@ -75,19 +76,28 @@ def unseen_messages(training: list[tuple[str, str, str]]) -> tuple[list[tuple[st
     return kept, len(messages) - len(kept)
 
 
-def split(rows: list[tuple[str, str, str]], seed: int) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """Hold out 20% of each (language, intent) group."""
-    groups: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
+Row = tuple[str, str, str]
+
+
+def folds(rows: list[Row], k: int, seed: int) -> list[list[Row]]:
+    """Deal each (language, intent) group into k folds, shuffled with a seed of its own, so that
+    adding examples to one group leaves every other group's folds as they were."""
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in rows:
         groups[(row[0], row[1])].append(row)
-    rng = random.Random(seed)
-    train, test = [], []
-    for items in groups.values():
-        rng.shuffle(items)
-        cut = max(1, round(len(items) * HOLD_OUT))
-        test += items[:cut]
-        train += items[cut:]
-    return train, test
+    dealt: list[list[Row]] = [[] for _ in range(k)]
+    for key in sorted(groups):
+        items = groups[key][:]
+        random.Random(f"{seed}-{key[0]}-{key[1]}").shuffle(items)
+        for i, row in enumerate(items):
+            dealt[i % k].append(row)
+    return dealt
+
+
+def split(rows: list[Row], seed: int) -> tuple[list[Row], list[Row]]:
+    """Hold out one fifth of each (language, intent) group: the first of five folds."""
+    dealt = folds(rows, FOLDS, seed)
+    return [row for fold in dealt[1:] for row in fold], dealt[0]
 
 
 def write_nlu(rows: list[tuple[str, str, str]], path: Path) -> None:
@@ -187,7 +197,7 @@ def language_id_table(train_rows: list[tuple[str, str, str]], test_rows: list[tu
 def intent_table(label: str, seconds: float, size_mb: float, test_rows: list[tuple[str, str, str]],
                  predicted: list[str]) -> list[str]:
     """Per-language accuracy and macro-F1 of predicted intents."""
-    lines = [f"\n## {label}\n\nTraining {seconds:.1f} s, model {size_mb:.1f} MB.\n",
+    lines = [f"\n### {label}\n\nTraining {seconds:.1f} s (from scratch), model {size_mb:.1f} MB.\n",
              "| language | messages | accuracy | macro-F1 |\n|---|---|---|---|"]
     for language in sorted({r[0] for r in test_rows}):
         idx = [i for i, r in enumerate(test_rows) if r[0] == language]
@@ -224,32 +234,58 @@ def main() -> None:
     args = parser.parse_args()
     rows = load_examples()
     unseen, coinciding = unseen_messages(rows)
+    dealt = folds(rows, FOLDS, seed=42)
     train_rows, test_rows = split(rows, seed=42)
     languages = sorted({r[0] for r in rows})
     lines = [f"# NLU benchmark\n\nOne run ({time.strftime('%Y-%m-%d %H:%M')}); every variant uses word and char_wb "
              "2-5 gram counts.\n",
-             f"- **Held-out split**: {len(rows)} examples in {len(languages)} languages; {len(test_rows)} held out "
-             "(20% of each language x intent, seed 42), the model trained on the rest.",
+             f"- **Cross-validation**: {len(rows)} examples in {len(languages)} languages, each (language, intent) "
+             f"group dealt into {FOLDS} folds (seed 42); each fold predicted by a model trained on the other four, "
+             "so every example is predicted once. The **held-out split** of the alternatives is the first fold "
+             f"({len(test_rows)} examples).",
              f"- **Unseen set**: {len(unseen)} messages in bench/unseen/, written separately by other "
              "writers who never saw the training data, never trained on; the model trained on all examples. "
              f"{coinciding} more messages of the set happen to equal a training example (mostly greetings) "
              "and are left out.\n"]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        for label, pipeline in VARIANTS.items():
+        train_file = workdir / "train.yml"
+        production, *others = VARIANTS.items()
+        lines.append(f"\n## {production[0]}\n")
+        truth: list[Row] = []
+        guesses: list[str] = []
+        seconds: list[float] = []
+        for held_out in range(FOLDS):
+            write_nlu([row for i, fold in enumerate(dealt) if i != held_out for row in fold], train_file)
+            model, took = train(workdir, production[1], train_file)
+            truth += dealt[held_out]
+            guesses += predict(model, [r[2] for r in dealt[held_out]])
+            seconds.append(took)
+        lines += intent_table(f"{FOLDS}-fold cross-validation (training time: median fold)", statistics.median(seconds),
+                              model.stat().st_size / 1e6, truth, guesses)
+        write_nlu(rows, train_file)
+        model, took = train(workdir, production[1], train_file)
+        lines += intent_table("unseen set", took, model.stat().st_size / 1e6, unseen,
+                              predict(model, [r[2] for r in unseen]))
+        lines.append("\n## Alternatives, on one split (the first fold held out)\n")
+        for label, pipeline in others:
             if label.startswith("DIET") and not args.with_diet:
                 continue
-            train_file = workdir / "train.yml"
             write_nlu(train_rows, train_file)
-            model, seconds = train(workdir, pipeline, train_file)
-            lines += intent_table(f"{label}: held-out split", seconds, model.stat().st_size / 1e6, test_rows,
+            model, took = train(workdir, pipeline, train_file)
+            lines += intent_table(f"{label}: held-out split", took, model.stat().st_size / 1e6, test_rows,
                                   predict(model, [r[2] for r in test_rows]))
             if label.startswith("DIET"):
                 continue
             write_nlu(rows, train_file)
-            model, seconds = train(workdir, pipeline, train_file)
-            lines += intent_table(f"{label}: unseen set", seconds, model.stat().st_size / 1e6, unseen,
+            model, took = train(workdir, pipeline, train_file)
+            lines += intent_table(f"{label}: unseen set", took, model.stat().st_size / 1e6, unseen,
                                   predict(model, [r[2] for r in unseen]))
+        lines.append("\nThe production pipeline on the same split, for comparison:\n")
+        write_nlu(train_rows, train_file)
+        model, took = train(workdir, production[1], train_file)
+        lines += intent_table(f"{production[0]}: held-out split", took, model.stat().st_size / 1e6, test_rows,
+                              predict(model, [r[2] for r in test_rows]))
     lines += language_id_table(train_rows, test_rows, "held-out split")
     lines += language_id_table(rows, unseen, "unseen set")
     lines.append(f"\nFull production training (`config.yml`, all data and rules): {full_training_seconds():.1f} s.\n")
