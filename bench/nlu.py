@@ -17,6 +17,7 @@ import yaml
 from sklearn.metrics import accuracy_score, f1_score
 
 from bench.common import write_result
+from bot.nlu_data import read_nlu_file
 from bot.settings import ROOT
 from bot.stack import VENV_BIN
 from bot.text import normalise
@@ -55,12 +56,7 @@ def load_examples(paths: list[Path] | None = None) -> list[tuple[str, str, str]]
     rows = []
     for path in paths if paths is not None else sorted((ROOT / "intents").glob("*/nlu.yml")):
         language = path.parent.name if path.name == "nlu.yml" else path.stem
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for block in data.get("nlu", []):
-            for line in str(block.get("examples", "")).splitlines():
-                text = line.strip().removeprefix("- ").strip()
-                if text:
-                    rows.append((language, block["intent"], text))
+        rows += [(language, intent, text) for intent, text in read_nlu_file(path)]
     return rows
 
 

@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from bot.i18n import placeholders
 from bot.languages import LanguageDataError, load_language
 from bot.messages import SOURCE
+from bot.nlu_data import read_nlu_file
 from bot.segments import count_segments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,22 +80,17 @@ def check_nlu(code: str, intents: list[str], problems: list[str]) -> None:
     seen: set[str] = set()
     for path in sorted(folder.glob("*.yml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            examples = read_nlu_file(path)
         except yaml.YAMLError as exc:
             problems.append(f"{code}: {path.relative_to(ROOT)}: {exc}")
             continue
-        for block in data.get("nlu", []):
-            intent = block.get("intent")
-            for line in str(block.get("examples", "")).splitlines():
-                example = line.strip().removeprefix("- ").strip()
-                if not example:
-                    continue
-                if example.startswith("/"):
-                    problems.append(f"{code}: {intent}: example starts with '/': {example}")
-                if example.lower() in seen:
-                    problems.append(f"{code}: {intent}: duplicate example: {example}")
-                seen.add(example.lower())
-                counts[intent] += 1
+        for intent, example in examples:
+            if example.startswith("/"):
+                problems.append(f"{code}: {intent}: example starts with '/': {example}")
+            if example.lower() in seen:
+                problems.append(f"{code}: {intent}: duplicate example: {example}")
+            seen.add(example.lower())
+            counts[intent] += 1
     for intent in intents:
         if counts[intent] < MIN_EXAMPLES:
             problems.append(f"{code}: {intent}: {counts[intent]} examples (min {MIN_EXAMPLES})")

@@ -10,9 +10,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from bot.language_model import LanguageModel
 from bot.languages import LanguageRegistry
-from bot.text import dominant_script, script_of, words
-
-__all__ = ["Detection", "LanguageDetector", "dominant_script", "script_of"]
+from bot.text import dominant_script, words
 
 MIN_WORDS_TO_DETECT = 3
 CONFIDENCE = 0.90
@@ -106,7 +104,7 @@ class LanguageDetector:
         long_enough = len(tokens) >= MIN_WORDS_TO_DETECT
         if script != "Latin" and len(same_script) == 1:
             return Detection(same_script[0], confident=True, method="script")
-        familiar = self.examples.known_share(text, script) if self.examples else 0.0
+        familiar = self.examples.known_share(tokens, script) if self.examples else 0.0
         if long_enough and script == "Latin" and familiar < FAMILIAR_SHARE:
             other, other_probability = self._classify(text, None)
             if other not in self.registry.by_code and other_probability >= UNSUPPORTED_CONFIDENCE:

@@ -9,12 +9,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import yaml
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
-from bot.text import dominant_script, normalise, words
+from bot.nlu_data import read_nlu_file
+from bot.text import dominant_script, normalise
 
 SMOOTHING = 0.05
 
@@ -66,10 +66,9 @@ class LanguageModel:
         best = int(np.argmax(probabilities))
         return str(model.pipeline.classes_[best]), float(probabilities[best])
 
-    def known_share(self, text: str, script: str) -> float:
-        """Share of a message's words that appear in this script's training texts."""
+    def known_share(self, tokens: list[str], script: str) -> float:
+        """Share of a message's (normalised) words that appear in this script's training texts."""
         model = self.by_script.get(script)
-        tokens = [t for t in words(text) if not t.isdigit()]
         if model is None or not tokens:
             return 0.0
         return sum(1 for t in tokens if t in model.vocabulary) / len(tokens)
@@ -77,18 +76,8 @@ class LanguageModel:
 
 def read_examples(intents_dir: Path, codes: Sequence[str]) -> list[tuple[str, str]]:
     """Return (language code, text) for every NLU example of the given languages."""
-    samples = []
-    for code in codes:
-        path = intents_dir / code / "nlu.yml"
-        if not path.is_file():
-            continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in data.get("nlu", []):
-            for line in str(block.get("examples", "")).splitlines():
-                text = line.strip().removeprefix("- ").strip()
-                if text:
-                    samples.append((code, text))
-    return samples
+    return [(code, text) for code in codes if (intents_dir / code / "nlu.yml").is_file()
+            for _, text in read_nlu_file(intents_dir / code / "nlu.yml")]
 
 
 def _signature(intents_dir: Path, codes: Sequence[str]) -> tuple[tuple[str, float], ...]:

@@ -182,7 +182,7 @@ def test_the_language_model_retrains_when_examples_change(tmp_path: Path) -> Non
                     encoding="utf-8")
     os.utime(path, (1, 1))
     second = language_model_for(tmp_path, ["en", "es"])
-    assert second is not first and second.known_share("zorblat quux", "Latin") == 1.0
+    assert second is not first and second.known_share(["zorblat", "quux"], "Latin") == 1.0
 
 
 RISK_SAMPLES = [
