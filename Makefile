@@ -17,8 +17,9 @@ PYTHON310 := $(shell for p in $(wildcard $(shell pyenv root 2>/dev/null)/version
 endif
 VENV := .venv
 PY := $(VENV)/bin/python
+LANTERN := $(VENV)/bin/lantern
 STAMP := $(VENV)/.installed
-FINGERPRINT = $(shell $(PYTHON310) bot/fingerprint.py)
+FINGERPRINT = $(shell $(PYTHON310) bot/tools/fingerprint.py)
 MODEL = models/lantern-$(FINGERPRINT).tar.gz
 CATALOG_PO := $(wildcard locales/*/LC_MESSAGES/*.po) $(wildcard bot/staff/translations/*/LC_MESSAGES/*.po)
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
@@ -59,7 +60,7 @@ catalogs: $(STAMP) ## Extract messages into locales/messages.pot, update and com
 	$(MAKE) compile-catalogs
 
 lang-check: $(STAMP) ## Check every language: completeness, placeholders, SMS segments, NLU examples
-	$(PY) -m bot.lang_check --report bench/results/segments.tsv
+	$(LANTERN) lang-check --report bench/results/segments.tsv
 
 models/lantern-%.tar.gz: | $(STAMP)
 	@echo ">> Training the Rasa model (data or config changed; about 1-3 minutes)..."
@@ -73,7 +74,7 @@ train: $(STAMP) ## Train the Rasa model when training data or config changed
 	@$(MAKE) --no-print-directory $(MODEL)
 
 run: $(STAMP) compile-catalogs train ## Start Redis (if needed), Rasa, actions and the gateway on :5000
-	@$(PY) -m bot.stack
+	@$(LANTERN) run
 
 test: $(STAMP) compile-catalogs train ## Run the whole test suite against the real stack
 	$(PY) -m pytest
@@ -82,7 +83,7 @@ test-fast: $(STAMP) compile-catalogs ## Run the tests that need no trained model
 	$(PY) -m pytest -m "not stack and not browser"
 
 chat: $(STAMP) ## Text the running gateway from the terminal, signed like Twilio
-	@$(PY) -m bot.chat $(ARGS)
+	@$(LANTERN) chat $(ARGS)
 
 lint: $(STAMP) ## Ruff
 	$(VENV)/bin/ruff check bot webhooks tests bench
@@ -106,10 +107,10 @@ audit: $(STAMP) compile-catalogs train ## Privacy scan of Redis and logs after a
 	$(PY) -m bench.audit
 
 staff-user: $(STAMP) ## Create a staff account: make staff-user USER=name ROLE=staff|supervisor
-	@$(PY) -m bot.staff.accounts create "$(USER)" --role "$(or $(ROLE),staff)"
+	@$(LANTERN) staff-user create "$(USER)" --role "$(or $(ROLE),staff)"
 
-import-resources: $(STAMP) ## Convert a CSV directory: make import-resources CSV=file.csv OUT=resources/x.yml
-	$(PY) -m bot.resources.csv_import "$(CSV)" "$(OUT)"
+import-resources: $(STAMP) ## Convert a CSV directory: make import-resources CSV=file.csv OUT=directory/x.yml
+	$(LANTERN) import-resources "$(CSV)" "$(OUT)"
 
 clean: ## Remove the environment, models and compiled catalogs
 	rm -rf $(VENV) models $(CATALOG_MO)

@@ -10,7 +10,7 @@ from redis import Redis
 from twilio.request_validator import RequestValidator
 
 from bench.common import BENCH_REDIS_URL, running_stack
-from bot.privacy_audit import keys_without_ttl, secrets_in_logs, secrets_in_redis
+from bot.tools.privacy_audit import keys_without_ttl, secrets_in_logs, secrets_in_redis
 
 SCRIPT = ["hello", "1", "1", "0", "2", "2", "Mombasa", "4",
           "my boss took my passport and locks the door at night", "1", "he is angry with me today"]

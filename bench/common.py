@@ -13,8 +13,8 @@ from pathlib import Path
 import requests
 from redis import Redis
 
-from bot.settings import Settings
-from bot.stack import VENV_BIN, Child, free_port, latest_model, rasa_children, rasa_env, wait_until
+from bot.core.settings import Settings
+from bot.tools.stack import VENV_BIN, Child, free_port, latest_model, rasa_children, rasa_env, wait_until
 
 RESULTS = Path(__file__).parent / "results"
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/12"

@@ -13,8 +13,8 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from bench.common import BenchStack, percentile, running_stack, write_result
-from bot.identity import sender_key
-from bot.rasa_client import RasaClient
+from bot.core.identity import sender_key
+from bot.dialogue.client import RasaClient
 
 # One conversation; each worker repeats it from a new number.
 TEXTS = ["what are the signs of a fake job offer", "1", "what are my rights", "0",

@@ -11,8 +11,8 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from bench.common import running_stack, summary, write_result
+from bot.core.store import Keys, connect
 from bot.staff.accounts import Accounts
-from bot.store import Keys, connect
 
 ROUNDS = 30
 

@@ -17,18 +17,18 @@ import yaml
 from sklearn.metrics import accuracy_score, f1_score
 
 from bench.common import write_result
-from bot.nlu_data import read_nlu_file
-from bot.settings import ROOT
-from bot.stack import VENV_BIN
-from bot.text import normalise
+from bot.core.settings import ROOT
+from bot.language.nlu_data import read_nlu_file
+from bot.language.text import normalise
+from bot.tools.stack import VENV_BIN
 
-SPELLING_VARIANTS = {"name": "bot.spelling_tokenizer.SpellingVariantsTokenizer"}
+SPELLING_VARIANTS = {"name": "bot.dialogue.tokenizer.SpellingVariantsTokenizer"}
 WHITESPACE = {"name": "WhitespaceTokenizer"}
 FEATURIZERS = [
     {"name": "CountVectorsFeaturizer"},
     {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
 ]
-TFIDF_LOGREG = {"name": "bot.intent_classifier.TfidfLogisticRegressionClassifier", "random_state": 42}
+TFIDF_LOGREG = {"name": "bot.dialogue.classifier.TfidfLogisticRegressionClassifier", "random_state": 42}
 VARIANTS = {  # label: NLU pipeline
     "production: spelling-variant tokens, tf-idf + logistic regression": [SPELLING_VARIANTS, *FEATURIZERS,
                                                                           TFIDF_LOGREG],
@@ -146,9 +146,9 @@ def language_id_table(train_rows: list[tuple[str, str, str]], test_rows: list[tu
                       title: str) -> list[str]:
     """Score the gateway's language detection on 3+ word messages: py3langid and markers alone,
     then with the model trained on the examples (train_rows only)."""
-    from bot.language_detect import LanguageDetector
-    from bot.language_model import LanguageModel
-    from bot.languages import load_registry
+    from bot.language.detect import LanguageDetector
+    from bot.language.model import LanguageModel
+    from bot.language.registry import load_registry
 
     registry = load_registry(ROOT / "locales")
     detectors = {
@@ -208,9 +208,9 @@ def intent_table(label: str, seconds: float, size_mb: float, test_rows: list[tup
 
 
 def escalation_lines(test_rows: list[tuple[str, str, str]], predicted: list[str]) -> list[str]:
-    """Escalation as in production: the risk screen or a risk intent from the model."""
-    from bot.languages import load_registry
-    from bot.risk import screen
+    """Case as in production: the risk screen or a risk intent from the model."""
+    from bot.conversation.risk import screen
+    from bot.language.registry import load_registry
 
     registry = load_registry(ROOT / "locales")
     risk = [(row, guess) for row, guess in zip(test_rows, predicted, strict=True) if row[1] in RISK_INTENTS]

@@ -8,6 +8,7 @@ import time
 from redis import Redis
 
 from bench.common import BENCH_REDIS_URL, summary, write_result
+from bot.core.store import Keys
 from bot.resources.directory import CATEGORIES, Directory, Region, Resource
 from bot.resources.index import DirectoryIndex
 from bot.resources.places import match_place
@@ -40,7 +41,7 @@ def main() -> None:
     rng = random.Random(7)
     directory = generated_directory(rng)
     redis = Redis.from_url(BENCH_REDIS_URL, decode_responses=True)
-    index = DirectoryIndex(redis, "bench-res:")
+    index = DirectoryIndex(redis, Keys("bench-res:", "bench-rasa"))
     started = time.perf_counter()
     index.load(directory)
     load_seconds = time.perf_counter() - started

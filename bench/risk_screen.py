@@ -7,9 +7,9 @@ import time
 from collections import defaultdict
 
 from bench.nlu import load_examples, unseen_messages
-from bot.languages import LanguageRegistry, load_registry
-from bot.risk import screen
-from bot.settings import ROOT
+from bot.conversation.risk import screen
+from bot.core.settings import ROOT
+from bot.language.registry import LanguageRegistry, load_registry
 
 RISK_INTENTS = {"disclose_risk": "urgent", "immediate_danger": "emergency"}
 

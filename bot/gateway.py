@@ -11,10 +11,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request
 from redis.exceptions import RedisError
 
-from bot.identity import opaque_key
-from bot.pipeline import handle_inbound
+from bot.conversation.pipeline import handle_inbound
+from bot.core.identity import opaque_key
+from bot.core.rate_limit import Limit, RateLimiter
+from bot.core.services import Services, get_services
 from bot.resources.render import render_resource_list
-from bot.services import Services, get_services
 from webhooks.base import MalformedRequest
 from webhooks.twilio import adapter_for_form, signature_is_valid
 
@@ -32,15 +33,13 @@ def signed_url(svc: Services) -> str:
 def ip_flooding(svc: Services) -> bool:
     """Count requests per client address per minute; True above the limit."""
     address = request.remote_addr or "unknown"
-    key = svc.keys.ip_rate(opaque_key(svc.settings.sender_hash_key, address), str(int(time.time()) // 60))
+    address_key = opaque_key(svc.settings.sender_hash_key, address)
+    limiter = RateLimiter(svc.redis, lambda window: svc.keys.ip_rate(address_key, window),
+                          [Limit(60, svc.settings.ip_rate_limit_per_minute)])
     try:
-        pipe = svc.redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        count = pipe.execute()[0]
+        return limiter.hit(time.time())
     except RedisError:
         return False
-    return int(count) > svc.settings.ip_rate_limit_per_minute
 
 
 def fallback_language(svc: Services, text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import threading
@@ -21,12 +22,21 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot.app import create_app
-from bot.settings import Settings
-from bot.stack import Child, free_port, latest_model, rasa_children, rasa_env, wait_until
+from bot.conversation.people import PersonState
+from bot.conversation.pipeline import handle_inbound
+from bot.core.services import Services, build_services
+from bot.core.settings import Settings
+from bot.handoff.cases import Case
+from bot.tools.stack import Child, free_port, latest_model, rasa_children, rasa_env, wait_until
+from tests.fakes import FakeRasa, RecordingOutbound
 from tests.twilio_api import TwilioApiStandIn
+from webhooks.base import InboundMessage
 
-TEST_REDIS_DB = 13
+# Each suite has a Redis database of its own (override to run two checkouts side by side).
+TEST_REDIS_DB = int(os.environ.get("LANTERN_TEST_REDIS_DB", "13"))
 TEST_REDIS_URL = f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
+FAST_REDIS_DB = int(os.environ.get("LANTERN_FAST_REDIS_DB", "12"))
+FAST_REDIS_URL = f"redis://127.0.0.1:6379/{FAST_REDIS_DB}"
 PUBLIC_URL = "https://lantern.example.org"
 AUTH_TOKEN = "test-twilio-auth-token"
 RASA_TOKEN = "test-rasa-token"
@@ -178,8 +188,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def reply_languages(stack: Stack, text: str) -> set[str]:
     """Return the languages whose catalog renders exactly this reply (any response key)."""
-    from bot.messages import SOURCE
-    from bot.services import get_services
+    from bot.core.services import get_services
+    from bot.language.messages import SOURCE
 
     with stack.app.app_context():
         svc = get_services()
@@ -221,7 +231,7 @@ class StaffBrowser:
 
 def create_staff(stack: Stack, role: str = "staff") -> tuple[str, str]:
     """Create a staff account the way `make staff-user` does; return its credentials."""
-    from bot.services import get_services
+    from bot.core.services import get_services
     from bot.staff.accounts import Accounts
 
     username, password = f"{role}-{secrets.token_hex(3)}", secrets.token_urlsafe(16)
@@ -244,7 +254,7 @@ def stack_settings(stack: Stack, **overrides: object) -> Iterator[TwilioHarness]
     """Run the live stack's gateway with some settings changed (Rasa's NLG calls it too)."""
     from dataclasses import replace
 
-    from bot.services import EXTENSION, build_services
+    from bot.core.services import EXTENSION, build_services
 
     original = stack.app.extensions[EXTENSION]
     stack.app.extensions[EXTENSION] = build_services(replace(stack.settings, **overrides))  # type: ignore[arg-type]
@@ -252,3 +262,79 @@ def stack_settings(stack: Stack, **overrides: object) -> Iterator[TwilioHarness]
         yield TwilioHarness(stack.app.test_client())
     finally:
         stack.app.extensions[EXTENSION] = original
+
+
+# --- Fast tests: the real pipeline, Redis and catalogs; fakes for Rasa and Twilio -----------
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float = 1_767_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        """Return the current fake time."""
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds
+
+
+@dataclass
+class Pipeline:
+    """Drive handle_inbound directly, as the webhook would, and inspect what happened."""
+
+    svc: Services
+    rasa: FakeRasa
+    outbound: RecordingOutbound
+    clock: FakeClock
+    redis: Redis
+
+    def text(self, body: str, sender: str = "+254711000001", channel: str = "sms", **fields: object) -> list[str]:
+        """Send one message through the pipeline and return the replies."""
+        message = InboundMessage(channel=channel, sender=sender, recipient=LANTERN_NUMBER, text=body,
+                                 message_id="SM" + secrets.token_hex(16), **fields)  # type: ignore[arg-type]
+        return handle_inbound(self.svc, message)
+
+    def person(self, sender: str = "+254711000001") -> str:
+        """Return the keyed hash standing for a number."""
+        return self.svc.person_id(sender)
+
+    def state(self, sender: str = "+254711000001") -> PersonState:
+        """Return a person's stored state."""
+        return self.svc.people.load(self.person(sender))
+
+    def case(self, sender: str = "+254711000001") -> Case | None:
+        """Return a person's current case."""
+        return self.svc.cases.current_for(self.person(sender))
+
+    def render(self, key: str, language: str = "en", **values: object) -> str:
+        """Render a catalog sentence as the bot would."""
+        return self.svc.render(key, language, **values)
+
+
+@pytest.fixture(scope="session")
+def fast_services() -> Services:
+    """Services built once for the fast tests, on their own Redis database."""
+    return build_services(make_settings(redis_url=FAST_REDIS_URL, oncall_numbers=("+254799000111",)))
+
+
+@pytest.fixture
+def pipeline(fast_services: Services) -> Iterator[Pipeline]:
+    """The pipeline with fresh fakes, a fixed clock and an empty Redis database."""
+    redis = fast_services.redis
+    redis.flushdb()
+    clock = FakeClock()
+    rasa = FakeRasa(render=lambda key, language: fast_services.render(key, language))
+    outbound = RecordingOutbound(fast_services.settings, fast_services.people)
+    svc = dataclasses.replace(fast_services, rasa=rasa, outbound=outbound, clock=clock)  # type: ignore[arg-type]
+    yield Pipeline(svc, rasa, outbound, clock, redis)
+    redis.flushdb()
+
+
+@pytest.fixture
+def gateway(pipeline: Pipeline) -> TwilioHarness:
+    """The signed-webhook harness on an app that uses the fast pipeline's services."""
+    app = create_app(pipeline.svc.settings, services=pipeline.svc)
+    return TwilioHarness(app.test_client())

@@ -1,4 +1,4 @@
-"""Escalation end to end: risk message -> case -> Rasa paused -> relay -> staff reply -> close."""
+"""Case end to end: risk message -> case -> Rasa paused -> relay -> staff reply -> close."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import pytest
 import requests
 
-from bot.identity import sender_key
-from bot.services import get_services
+from bot.core.identity import sender_key
+from bot.core.services import get_services
 from tests.conftest import RASA_TOKEN, Stack, StaffBrowser, TwilioHarness, create_staff, new_number, stack_settings
 
 pytestmark = pytest.mark.stack
@@ -18,7 +18,7 @@ def case_for(stack: Stack, sender: str) -> dict[str, object]:
     """Return the staff API's view of the sender's case."""
     with stack.app.app_context():
         svc = get_services()
-        case = svc.handoff.current_for(svc.person_id(sender))
+        case = svc.cases.current_for(svc.person_id(sender))
         assert case is not None
         return {**case.summary(), "person": case.person}
 
@@ -118,15 +118,15 @@ def test_staff_reply_outside_the_safe_contact_window_is_refused(stack: Stack, tw
 
 def test_unclaimed_case_reminds_staff_and_gives_the_hotline(stack: Stack, twilio: TwilioHarness) -> None:
     """After HANDOFF_UNCLAIMED_SECONDS the person gets the hotline number (once)."""
-    from bot.handoff_flow import remind_unclaimed
+    from bot.handoff.rules import remind_unclaimed
 
     sender = new_number()
     twilio.text(sender, "my friend is forced to work and they hit her")
     with stack.app.app_context():
         svc = get_services()
-        case = svc.handoff.current_for(svc.person_id(sender))
+        case = svc.cases.current_for(svc.person_id(sender))
         assert case is not None
-        svc.handoff.update(case, "test", created_at=case.created_at - 3600)
+        svc.cases.update(case, "test", created_at=case.created_at - 3600)
         sent_before = len(stack.twilio_api.sent)
         assert remind_unclaimed(svc) >= 1
         bodies = [m["Body"] for m in stack.twilio_api.sent[sent_before:] if m["To"] == sender]

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import lang_check
-from bot.language_detect import LanguageDetector
-from bot.language_model import language_model_for
-from bot.languages import load_registry
-from bot.risk import screen
-from bot.services import get_services
-from bot.text import normalise
+from bot.conversation.risk import screen
+from bot.core.services import get_services
+from bot.language import check as lang_check
+from bot.language.detect import LanguageDetector
+from bot.language.model import language_model_for
+from bot.language.registry import load_registry
+from bot.language.text import normalise
 from tests.conftest import ROOT, Stack, TwilioHarness, make_settings, new_number, reply_languages, stack_settings
 
 REGISTRY = load_registry(ROOT / "locales")
@@ -63,7 +63,7 @@ def test_menus_keep_the_same_digits_in_every_language() -> None:
     """Each numbered menu offers the same digits in the same order everywhere."""
     import re
 
-    from bot.i18n import Catalogs
+    from bot.language.catalogs import Catalogs
 
     catalogs = Catalogs(ROOT / "locales", REGISTRY.codes)
     for key in ("utter_main_menu", "utter_get_help", "utter_not_understood", "utter_safety_check"):
@@ -108,9 +108,9 @@ def test_arabic_and_devanagari_survive_byte_for_byte(twilio: TwilioHarness, stac
         replies = twilio.text(sender, text)
         with stack.app.app_context():
             svc = get_services()
-            case = svc.handoff.current_for(svc.person_id(sender))
+            case = svc.cases.current_for(svc.person_id(sender))
             assert case is not None and case.language == language
-            turns = svc.handoff.transcript(case.id)
+            turns = svc.cases.transcript(case.id)
             assert any(turn["text"] == text for turn in turns)
             assert replies[0] == svc.render(f"utter_escalate_{case.priority}", language)
             assert replies[0].encode("utf-8") == svc.render(f"utter_escalate_{case.priority}", language).encode()
@@ -246,7 +246,7 @@ def test_a_language_can_be_added_from_data_alone(tmp_path: Path, stack: Stack) -
                                              ("१२", "12"), ("hello", ""), ("مرحبا", "")])
 def test_devanagari_and_bengali_words_are_romanized_as_people_text(word: str, latin: str) -> None:
     """The NLU shares features between a script and its usual Latin spelling."""
-    from bot.romanize import romanize
+    from bot.language.romanize import romanize
 
     assert romanize(word) == latin
 
@@ -255,7 +255,7 @@ def test_the_tokenizer_adds_other_spellings_after_the_original_tokens() -> None:
     """Original tokens stay first and unchanged; other spellings are appended."""
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.spelling_tokenizer import SpellingVariantsTokenizer
+    from bot.dialogue.tokenizer import SpellingVariantsTokenizer
 
     tokenizer = SpellingVariantsTokenizer(SpellingVariantsTokenizer.get_default_config())
     tokens = tokenizer.tokenize(Message(data={"text": "मालिक paisa नहीं"}), "text")

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from bot.app import create_app
-from bot.stack import free_port, wait_until
+from bot.tools.stack import free_port, wait_until
 from tests.conftest import Stack, TwilioHarness, make_settings, new_number
 from tests.twilio_api import json_reply
 

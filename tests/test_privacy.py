@@ -12,11 +12,11 @@ import pytest
 from cryptography.fernet import Fernet
 from redis import Redis
 
-from bot.identity import Vault
-from bot.key_rotation import rotate_all
-from bot.logs import JsonFormatter
-from bot.privacy_audit import keys_without_ttl, secrets_in_logs, secrets_in_redis
-from bot.services import get_services
+from bot.core.identity import Vault
+from bot.core.logs import JsonFormatter
+from bot.core.services import get_services
+from bot.tools.key_rotation import rotate_all
+from bot.tools.privacy_audit import keys_without_ttl, secrets_in_logs, secrets_in_redis
 from tests.conftest import ROOT, Stack, StaffBrowser, TwilioHarness, new_number, stack_settings
 
 pytestmark = pytest.mark.stack
@@ -75,17 +75,17 @@ def test_delete_keyword_erases_everything(stack: Stack, twilio: TwilioHarness, r
     with stack.app.app_context():
         svc = get_services()
         person = svc.person_id(sender)
-        case = svc.handoff.current_for(person)
+        case = svc.cases.current_for(person)
         assert case is not None and case.active
     reply = twilio.text(sender, "BORRAR")
     assert reply and "+254 800 720 000" in reply[0]
     assert not [k for k in redis_db.scan_iter(f"*{person}*")], "something about the person survived"
     with stack.app.app_context():
         svc = get_services()
-        erased = svc.handoff.get(case.id)
+        erased = svc.cases.get(case.id)
         assert erased is not None and erased.status == "closed" and erased.contact == ""
-        assert svc.handoff.transcript(case.id) == []
-        assert any("asked for deletion" in note["text"] for note in svc.handoff.notes(case.id))
+        assert svc.cases.transcript(case.id) == []
+        assert any("asked for deletion" in note["text"] for note in svc.cases.notes(case.id))
 
 
 def test_quick_exit_ends_at_once_with_a_neutral_reply(stack: Stack, twilio: TwilioHarness, redis_db: Redis) -> None:
@@ -127,7 +127,7 @@ def test_a_person_who_sent_stop_can_still_reach_help_in_danger(twilio: TwilioHar
 
 def test_outbound_refuses_people_who_never_wrote(stack: Stack) -> None:
     """The one send function will not write first."""
-    from bot.outbound import OutboundRefused
+    from bot.handoff.outbound import OutboundRefused
 
     with stack.app.app_context():
         svc = get_services()
@@ -136,7 +136,7 @@ def test_outbound_refuses_people_who_never_wrote(stack: Stack) -> None:
 
 
 def test_no_code_path_sends_except_the_outbound_module() -> None:
-    """Only bot/outbound.py calls Twilio's messages.create (every sender goes through it)."""
+    """Only bot/handoff/outbound.py calls Twilio's messages.create (every sender goes through it)."""
     offenders = []
     for path in list((ROOT / "bot").rglob("*.py")) + list((ROOT / "webhooks").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -145,7 +145,7 @@ def test_no_code_path_sends_except_the_outbound_module() -> None:
                 text = ast.unparse(node)
                 if "messages.create" in text or text.endswith(".messages"):
                     offenders.append(str(path.relative_to(ROOT)))
-    assert set(offenders) == {"bot/outbound.py"}
+    assert set(offenders) == {"bot/handoff/outbound.py"}
 
 
 def test_per_sender_rate_limit_answers_once_then_stays_quiet(stack: Stack) -> None:
@@ -177,7 +177,7 @@ def test_key_rotation_re_encrypts_under_the_new_key(stack: Stack, twilio: Twilio
     twilio.text(sender, "my boss took my passport and i cannot go out")
     with stack.app.app_context():
         svc = get_services()
-        case = svc.handoff.current_for(svc.person_id(sender))
+        case = svc.cases.current_for(svc.person_id(sender))
         assert case is not None
         old_key, new_key = old_key_of(svc), Fernet.generate_key().decode()
         count = rotate_all(svc.redis, svc.keys, Vault((new_key, old_key), ""))
@@ -185,12 +185,12 @@ def test_key_rotation_re_encrypts_under_the_new_key(stack: Stack, twilio: Twilio
         contact = svc.redis.hget(svc.keys.case(case.id), "contact")
         assert Vault((new_key,), "").decrypt(contact) == sender
         assert Vault((old_key,), "").try_decrypt(contact) is None
-        assert svc.handoff.transcript(case.id) == [], "the running app still holds only the old key"
+        assert svc.cases.transcript(case.id) == [], "the running app still holds only the old key"
 
 
 def old_key_of(svc: object) -> str:
     """Return the derived key the test settings use (no ENCRYPTION_KEYS configured)."""
-    from bot.identity import _derived_key
+    from bot.core.identity import _derived_key
 
     return _derived_key(svc.settings.secret_key).decode()  # type: ignore[attr-defined]
 

@@ -8,12 +8,13 @@ import pytest
 import yaml
 from redis import Redis
 
+from bot.core.store import Keys
 from bot.resources.directory import DirectoryError, load_directory
 from bot.resources.index import DirectoryIndex
 from bot.resources.places import match_place
 from tests.conftest import ROOT, Stack, TwilioHarness, new_number
 
-SAMPLE = load_directory(ROOT / "resources")
+SAMPLE = load_directory(ROOT / "directory")
 
 
 @pytest.mark.parametrize(
@@ -41,7 +42,7 @@ def test_typed_places_with_typos_aliases_and_scripts(text: str, region: str | No
 @pytest.fixture
 def index(redis_db: Redis) -> DirectoryIndex:
     """The sample directory loaded into the test Redis."""
-    idx = DirectoryIndex(redis_db, "lantern-test-res:")
+    idx = DirectoryIndex(redis_db, Keys("lantern-test-res:", "lantern-test-rasa"))
     idx.load(SAMPLE)
     return idx
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import get_services
+from bot.core.services import get_services
 from tests.conftest import Stack, TwilioHarness, create_staff, new_number
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
@@ -32,13 +32,13 @@ def test_staff_sees_a_new_escalation_live_claims_replies_and_closes(
             page.fill("input[name=username]", username)
             page.fill("input[name=password]", password)
             page.click("button[type=submit]")
-            expect(page.locator("h1")).to_contain_text("Escalations waiting")
+            expect(page.locator("h1")).to_contain_text("Cases waiting")
             expect(page.locator("#live")).to_have_class("live on", timeout=10_000)
 
             twilio.text(sender, "please help they are beating me and i am locked in the room now")
             with stack.app.app_context():
                 svc = get_services()
-                case = svc.handoff.current_for(svc.person_id(sender))
+                case = svc.cases.current_for(svc.person_id(sender))
             assert case is not None
             row = page.locator(f"#queue-rows tr[data-case='{case.id}']")
             expect(row).to_be_visible(timeout=10_000)
@@ -57,7 +57,7 @@ def test_staff_sees_a_new_escalation_live_claims_replies_and_closes(
 
             page.select_option("#outcome", "referred")
             page.click("#close-case")
-            expect(page.locator("h1")).to_contain_text("Escalations waiting")
+            expect(page.locator("h1")).to_contain_text("Cases waiting")
             page.screenshot(path=str(tmp_path / "console.png"))
         finally:
             browser.close()

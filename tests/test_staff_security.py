@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from redis import Redis
 
-from bot.services import get_services
+from bot.core.services import get_services
 from bot.staff.accounts import AccountError, Accounts
 from tests.conftest import Stack, StaffBrowser, TwilioHarness, create_staff, new_number
 

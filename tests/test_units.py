@@ -7,11 +7,11 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.hours import HoursError, OperatingHours
-from bot.menus import Menus, menu_number
-from bot.segments import count_segments
-from bot.settings import ROOT, Settings, SettingsError
-from bot.text import normalise
+from bot.conversation.menus import Menus, menu_number
+from bot.core.settings import ROOT, Settings, SettingsError
+from bot.handoff.hours import HoursError, OperatingHours
+from bot.language.segments import count_segments
+from bot.language.text import normalise
 from tests.test_webhook import BUTTON, LOCATION, MEDIA, SMS, WHATSAPP
 from webhooks.base import MalformedRequest
 from webhooks.twilio import adapter_for_form
@@ -143,7 +143,7 @@ def test_the_model_fingerprint_covers_every_custom_component() -> None:
     """Changing a custom Rasa component's code retrains the model (make train keys on the fingerprint)."""
     import yaml
 
-    from bot.fingerprint import INPUTS
+    from bot.tools.fingerprint import INPUTS
 
     pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
     custom = [step["name"] for step in pipeline if step["name"].startswith("bot.")]

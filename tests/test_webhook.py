@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 from redis import Redis
 
-from tests.conftest import PUBLIC_URL, TwilioHarness, new_number, replies
+from tests.conftest import PUBLIC_URL, Pipeline, TwilioHarness, new_number, replies
 
 ACCOUNT = "AC" + "1" * 32
 SMS = ("ToCountry=KE&ToState=&SmsMessageSid={sid}&NumMedia=0&ToCity=&FromZip=&SmsSid={sid}&FromState=&"
@@ -77,7 +77,7 @@ def tracker_turns(redis: Redis, stack_settings: object, twilio: TwilioHarness, s
     """Count user turns Rasa stored for a sender (0 when none)."""
     import json
 
-    from bot.identity import sender_key
+    from bot.core.identity import sender_key
 
     raw = redis.get(f"lantern:tracker:{sender_key('test-hash-key', sender)}")
     if not raw:
@@ -109,18 +109,16 @@ def test_accepted_payloads(twilio: TwilioHarness, redis_db: Redis, name: str, te
     assert tracker_turns(redis_db, None, twilio, sender) == turns, "a replay made a second Rasa turn"
 
 
-@pytest.mark.stack
 @pytest.mark.parametrize(("name", "template"), MALFORMED, ids=[row[0] for row in MALFORMED])
-def test_malformed_payloads(twilio: TwilioHarness, redis_db: Redis, name: str, template: str) -> None:
+def test_malformed_payloads(gateway: TwilioHarness, pipeline: Pipeline, name: str, template: str) -> None:
     """A correctly signed but malformed request gets 400 and stores nothing; forged still 403."""
     raw, _ = fill(template, "hello")
-    keys_before = set(redis_db.keys())
-    assert twilio.post_raw(raw, signature="bm9wZQ==").status_code == 403  # type: ignore[attr-defined]
-    assert twilio.post_raw(raw).status_code == 400  # type: ignore[attr-defined]
-    assert stored_besides_flood_counters(redis_db, keys_before) == set()
+    keys_before = set(pipeline.redis.keys())
+    assert gateway.post_raw(raw, signature="bm9wZQ==").status_code == 403  # type: ignore[attr-defined]
+    assert gateway.post_raw(raw).status_code == 400  # type: ignore[attr-defined]
+    assert stored_besides_flood_counters(pipeline.redis, keys_before) == set()
 
 
-@pytest.mark.stack
 @pytest.mark.parametrize(
     ("signed_url", "path"),
     [
@@ -130,21 +128,19 @@ def test_malformed_payloads(twilio: TwilioHarness, redis_db: Redis, name: str, t
     ],
     ids=["plain", "with :443", "query string"],
 )
-def test_signature_url_forms(twilio: TwilioHarness, signed_url: str, path: str) -> None:
+def test_signature_url_forms(gateway: TwilioHarness, signed_url: str, path: str) -> None:
     """Signatures made behind a TLS proxy (with or without :443, with a query) are accepted."""
     raw, _ = fill(SMS, "hello")
-    assert twilio.post_raw(raw, path=path, sign_url=signed_url).status_code == 200  # type: ignore[attr-defined]
+    assert gateway.post_raw(raw, path=path, sign_url=signed_url).status_code == 200  # type: ignore[attr-defined]
 
 
-@pytest.mark.stack
-def test_wrong_content_type_is_400(twilio: TwilioHarness) -> None:
+def test_wrong_content_type_is_400(gateway: TwilioHarness) -> None:
     """A JSON body is not a Twilio webhook."""
-    response = twilio.client.post("/webhooks/twilio", json={"Body": "hi"}, headers={"X-Twilio-Signature": "x"})
+    response = gateway.client.post("/webhooks/twilio", json={"Body": "hi"}, headers={"X-Twilio-Signature": "x"})
     assert response.status_code == 400
 
 
-@pytest.mark.stack
-def test_oversized_body_is_refused(twilio: TwilioHarness) -> None:
+def test_oversized_body_is_refused(gateway: TwilioHarness) -> None:
     """Bodies over MAX_BODY_BYTES are refused before parsing."""
     raw, _ = fill(SMS, "x" * 70_000)
-    assert twilio.post_raw(raw).status_code == 413  # type: ignore[attr-defined]
+    assert gateway.post_raw(raw).status_code == 413  # type: ignore[attr-defined]

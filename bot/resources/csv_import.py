@@ -58,8 +58,9 @@ def convert(csv_path: Path, out_path: Path) -> int:
     return len(entries)
 
 
-def main(argv: list[str]) -> int:
-    """Convert CSV to YAML: python -m bot.resources.csv_import list.csv resources/list.yml."""
+def main(argv: list[str] | None = None) -> int:
+    """Convert CSV to YAML: lantern import-resources list.csv directory/list.yml."""
+    argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
         print(main.__doc__)
         return 2

@@ -7,6 +7,7 @@ from typing import Any
 
 from redis import Redis
 
+from bot.core.store import Keys
 from bot.resources.directory import CATEGORIES, Directory
 
 SEARCH_RADIUS_KM = 300
@@ -16,21 +17,15 @@ CANDIDATES = 200
 class DirectoryIndex:
     """Nearest-first lookup of resources with Redis geo commands."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
-        self.prefix = f"{prefix}directory:"
-
-    def _geo(self, category: str | None) -> str:
-        """Key of the geo set for a category (or for every resource)."""
-        return f"{self.prefix}geo:{category or 'all'}"
-
-    def _entry(self, resource_id: str) -> str:
-        """Key of one resource's JSON."""
-        return f"{self.prefix}entry:{resource_id}"
+        self.keys = keys
+        self._geo = keys.directory_geo
+        self._entry = keys.directory_entry
 
     def load(self, directory: Directory) -> int:
         """Replace the indexed directory with this one; return the number of entries."""
-        old = list(self.redis.scan_iter(match=f"{self.prefix}*", count=1000))
+        old = list(self.redis.scan_iter(match=self.keys.directory_pattern, count=1000))
         pipe = self.redis.pipeline(transaction=True)
         if old:
             pipe.delete(*old)

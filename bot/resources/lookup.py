@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from redis import Redis
 
-from bot.languages import LanguageRegistry, load_registry
+from bot.core.settings import Settings
+from bot.core.store import Keys
+from bot.language.registry import LanguageRegistry
+from bot.language.text import normalise
 from bot.resources.directory import Directory, Region, load_directory
 from bot.resources.index import DirectoryIndex
 from bot.resources.places import match_place
-from bot.settings import Settings
-from bot.store import Keys, connect
-from bot.text import normalise
 
 PAGE = 3
 
@@ -43,15 +42,9 @@ class ResourceDesk:
         self.regions, self.version = directory.regions, digest
 
 
-@lru_cache(maxsize=1)
-def desk() -> ResourceDesk:
-    """Build the lookup desk once per process from the environment."""
-    settings = Settings.from_env()
-    redis = connect(settings.redis_url)
-    return ResourceDesk(
-        settings, redis, Keys(settings.redis_key_prefix, settings.rasa_key_prefix),
-        load_registry(settings.locales_dir), DirectoryIndex(redis, settings.redis_key_prefix),
-    )
+def build_desk(settings: Settings, redis: Redis, keys: Keys, registry: LanguageRegistry) -> ResourceDesk:
+    """Create the lookup desk from the shared services' parts."""
+    return ResourceDesk(settings, redis, keys, registry, DirectoryIndex(redis, keys))
 
 
 def words_for(registry: LanguageRegistry, text: str, section: str) -> list[str]:
@@ -114,11 +107,13 @@ def remember(desk: ResourceDesk, key: str, **values: str) -> None:
     pipe.execute()
 
 
-def lookup_for_tracker(person: str, latest_message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def lookup_for_tracker(
+    desk: ResourceDesk, person: str, latest_message: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
     """Run a lookup for the action server from the tracker's latest message."""
     metadata = latest_message.get("metadata") or {}
     intent = (latest_message.get("intent") or {}).get("name")
     text = str(metadata.get("place_text") or latest_message.get("text") or "")
     if text.startswith("/"):
         text = ""
-    return lookup(desk(), person, text, metadata, more=intent == "more_resources")
+    return lookup(desk, person, text, metadata, more=intent == "more_resources")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
+from bot.language.text import normalise
 from bot.resources.directory import Region
-from bot.text import normalise
 
 FUZZY_RATIO = 0.8
 MIN_FUZZY_LENGTH = 4

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.segments import count_segments
-from bot.services import Services
+from bot.core.services import Services
+from bot.language.segments import count_segments
 
 TARGET_SEGMENTS = 2
 FACT_LABELS = {"free": "fact_free", "confidential": "fact_confidential", "women_only": "fact_women_only",

@@ -1,1 +1,1 @@
-"""The staff console: hotline staff claim, read, answer and close escalations."""
+"""The staff console: hotline staff claim, read, answer and close cases."""

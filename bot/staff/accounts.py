@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from redis import Redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.store import Keys
+from bot.core.store import Keys
 
 ROLES = ("staff", "supervisor")
 MIN_PASSWORD_LENGTH = 12
@@ -74,9 +74,9 @@ class Accounts:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Create a staff account: python -m bot.staff.accounts create NAME --role staff."""
-    from bot.settings import Settings
-    from bot.store import connect
+    """Create a staff account: lantern staff-user create NAME --role staff."""
+    from bot.core.settings import Settings
+    from bot.core.store import connect
 
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

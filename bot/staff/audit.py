@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from bot.services import Services
+from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 MAX_ENTRIES = 100_000

@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 
 from flask import abort, g, redirect, request, session, url_for
 
-from bot.identity import opaque_key
-from bot.services import Services, get_services
+from bot.core.identity import opaque_key
+from bot.core.rate_limit import Limit, RateLimiter
+from bot.core.services import Services, get_services
 from bot.staff.accounts import Accounts, StaffUser
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,30 +41,32 @@ def check_csrf() -> None:
         abort(400, "missing or wrong CSRF token")
 
 
-def _throttle_keys(svc: Services, username: str) -> list[str]:
-    """Keys counting recent failed logins for this username and this client address."""
+def _failure_limiters(svc: Services, username: str) -> list[RateLimiter]:
+    """Counters of recent failed logins for this username and for this client address."""
     address = opaque_key(svc.settings.sender_hash_key, request.remote_addr or "unknown")
-    return [svc.keys.login_attempts(f"user:{username}"), svc.keys.login_attempts(f"ip:{address}")]
+    return [
+        RateLimiter(svc.redis, lambda w: svc.keys.login_attempts(f"user:{w}:{username}"),
+                    [Limit(LOCKOUT_SECONDS, MAX_FAILURES)]),
+        RateLimiter(svc.redis, lambda w: svc.keys.login_attempts(f"ip:{w}:{address}"),
+                    [Limit(LOCKOUT_SECONDS, MAX_ADDRESS_FAILURES)]),
+    ]
 
 
 def login_locked(svc: Services, username: str) -> bool:
     """Say whether too many failed logins were made for this username or address."""
-    user_count, address_count = svc.redis.mget(_throttle_keys(svc, username))
-    return int(user_count or 0) >= MAX_FAILURES or int(address_count or 0) >= MAX_ADDRESS_FAILURES
+    return any(limiter.exceeded(time.time()) for limiter in _failure_limiters(svc, username))
 
 
 def record_failure(svc: Services, username: str) -> None:
-    """Count a failed login (expires after the lockout period)."""
-    pipe = svc.redis.pipeline()
-    for key in _throttle_keys(svc, username):
-        pipe.incr(key)
-        pipe.expire(key, LOCKOUT_SECONDS)
-    pipe.execute()
+    """Count a failed login (it counts for the rest of the lockout window)."""
+    for limiter in _failure_limiters(svc, username):
+        limiter.hit(time.time())
 
 
 def start_session(svc: Services, user: StaffUser) -> None:
     """Log a user in with a fresh session (new CSRF token, timestamps)."""
-    svc.redis.delete(*_throttle_keys(svc, user.username))
+    for limiter in _failure_limiters(svc, user.username):
+        limiter.reset(time.time())
     session.clear()
     now = time.time()
     session.update(user=user.username, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(32))

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from bot.handoff import Escalation
-from bot.handoff_flow import close_case, notify_person, staff_reply
-from bot.outbound import OutboundRefused
-from bot.resources.lookup import desk, words_for
+from bot.core.services import Services, get_services
+from bot.handoff.cases import Case
+from bot.handoff.outbound import OutboundRefused
+from bot.handoff.rules import close_case, notify_person, staff_reply
+from bot.resources.lookup import words_for
 from bot.resources.places import match_place
-from bot.services import Services, get_services
 from bot.staff.audit import audit, recent_audit
 from bot.staff.auth import (
     accounts,
@@ -39,9 +39,9 @@ def inject() -> dict[str, object]:
     return {"csrf_token": csrf_token, "staff_user": g.get("staff_user"), "console_languages": CONSOLE_LANGUAGES}
 
 
-def load_case(svc: Services, case_id: str) -> Escalation:
+def load_case(svc: Services, case_id: str) -> Case:
     """Return a case or 404."""
-    case = svc.handoff.get(case_id) if case_id.isalnum() else None
+    case = svc.cases.get(case_id) if case_id.isalnum() else None
     if case is None:
         abort(404)
     return case
@@ -90,14 +90,14 @@ def set_language() -> ResponseReturnValue:
 def queue() -> str:
     """Show active cases, most urgent and oldest first."""
     svc = get_services()
-    return render_template("staff/queue.html", cases=svc.handoff.queue(), recent=svc.handoff.recent(20))
+    return render_template("staff/queue.html", cases=svc.cases.queue(), recent=svc.cases.recent(20))
 
 
 @bp.get("/queue")
 @login_required()
 def queue_rows() -> str:
     """Return the queue rows (refreshed live by the page)."""
-    return render_template("staff/_queue_rows.html", cases=get_services().handoff.queue())
+    return render_template("staff/_queue_rows.html", cases=get_services().cases.queue())
 
 
 @bp.get("/events")
@@ -135,7 +135,7 @@ def case_page(case_id: str) -> str:
     audit(svc, g.staff_user.username, "view", case.id)
     allowed, why_not = svc.outbound.window_open(case.person)
     return render_template(
-        "staff/case.html", case=case, transcript=svc.handoff.transcript(case.id), notes=svc.handoff.notes(case.id),
+        "staff/case.html", case=case, transcript=svc.cases.transcript(case.id), notes=svc.cases.notes(case.id),
         colleagues=[u for u in accounts(svc).usernames() if u != g.staff_user.username], outcomes=OUTCOMES,
         can_send=allowed and bool(case.contact), why_not=why_not or _("This case has no contact number."),
         direction=svc.registry.get(case.language).direction, language_name=svc.registry.get(case.language).name,
@@ -148,7 +148,7 @@ def transcript_partial(case_id: str) -> str:
     """Return the transcript part of a case page (refreshed live)."""
     svc = get_services()
     case = load_case(svc, case_id)
-    return render_template("staff/_transcript.html", case=case, transcript=svc.handoff.transcript(case.id),
+    return render_template("staff/_transcript.html", case=case, transcript=svc.cases.transcript(case.id),
                            direction=svc.registry.get(case.language).direction)
 
 
@@ -161,7 +161,7 @@ def claim(case_id: str) -> ResponseReturnValue:
     if case.status != "open":
         flash(_("This case is not open for claiming."))
     else:
-        svc.handoff.update(case, "claimed", status="claimed", claimed_by=g.staff_user.username)
+        svc.cases.update(case, "claimed", status="claimed", claimed_by=g.staff_user.username)
         audit(svc, g.staff_user.username, "claim", case.id)
         notify_person(svc, case, "handoff_joined")
     return redirect(url_for("staff.case_page", case_id=case.id))
@@ -179,12 +179,12 @@ def transfer(case_id: str) -> ResponseReturnValue:
     elif case.claimed_by != g.staff_user.username and g.staff_user.role != "supervisor":
         abort(403)
     else:
-        svc.handoff.update(case, "transferred", status="claimed", claimed_by=colleague)
+        svc.cases.update(case, "transferred", status="claimed", claimed_by=colleague)
         audit(svc, g.staff_user.username, "transfer", case.id, detail=f"to {colleague}")
     return redirect(url_for("staff.case_page", case_id=case.id))
 
 
-def require_owner(case: Escalation) -> None:
+def require_owner(case: Case) -> None:
     """Only the staff member who claimed a case (or a supervisor) may act on it."""
     if case.claimed_by != g.staff_user.username and g.staff_user.role != "supervisor":
         abort(403)
@@ -218,7 +218,7 @@ def note(case_id: str) -> ResponseReturnValue:
     case = load_case(svc, case_id)
     text = request.form.get("text", "").strip()[:MAX_REPLY]
     if text:
-        svc.handoff.add_note(case, g.staff_user.username, text)
+        svc.cases.add_note(case, g.staff_user.username, text)
         audit(svc, g.staff_user.username, "note", case.id)
     return redirect(url_for("staff.case_page", case_id=case.id))
 
@@ -245,7 +245,7 @@ def find_resources(case_id: str) -> str:
     """Look up resources near a place for a case (to send one to the person)."""
     svc = get_services()
     case = load_case(svc, case_id)
-    resource_desk = desk()
+    resource_desk = svc.desk
     resource_desk.refresh()
     query = request.form.get("query", "")
     place = match_place(resource_desk.regions, query)
@@ -272,7 +272,7 @@ def api_escalations() -> Response:
     if not api_token_valid(svc) and current_user(svc) is None:
         abort(401)
     status = request.args.get("status", "active")
-    cases = svc.handoff.queue() if status == "active" else svc.handoff.recent(200)
+    cases = svc.cases.queue() if status == "active" else svc.cases.recent(200)
     return jsonify([case.public() for case in cases])
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot import handoff_flow
-from bot.identity import opaque_key
-from bot.keywords import KeywordMatch, match_keyword
-from bot.language_detect import Detection
-from bot.menus import menu_number
-from bot.people import PersonState
-from bot.rasa_client import RasaReply, RasaUnavailable
-from bot.risk import RiskFinding, screen
-from bot.services import Services
+from bot.conversation.keywords import KeywordMatch, match_keyword
+from bot.conversation.menus import menu_number
+from bot.conversation.people import PersonState
+from bot.conversation.risk import RiskFinding, screen
+from bot.core.identity import opaque_key
+from bot.core.rate_limit import Limit, RateLimiter
+from bot.core.services import Services
+from bot.dialogue.client import RasaReply, RasaUnavailable
+from bot.handoff import rules
+from bot.language.detect import Detection
 from webhooks.base import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,13 @@ def handle_inbound(svc: Services, msg: InboundMessage) -> list[str]:
     if over_rate_limit(svc, person):
         return rate_limit_reply(svc, person, state)
     keyword = match_keyword(svc.registry, msg.text, state.language)
-    case = svc.handoff.current_for(person)
+    case = svc.cases.current_for(person)
     staff_own_chat = case is not None and case.active
     if keyword and (keyword.action in ALWAYS_AVAILABLE or not staff_own_chat):
         return run_keyword(svc, msg, person, state, keyword)
     risk = screen(svc.registry, msg.reply_text, state.language)
     if staff_own_chat and case is not None:
-        return handoff_flow.relay_to_staff(svc, msg, person, state, case, risk)
+        return rules.relay_to_staff(svc, msg, person, state, case, risk)
     if state.opted_out and risk is None:
         return []
     choice = resolve_language(svc, msg, person, state, risk)
@@ -71,16 +72,8 @@ def remember_contact(svc: Services, person: str) -> PersonState:
 
 def over_rate_limit(svc: Services, person: str) -> bool:
     """Count the message in per-minute and per-hour windows; True when over a limit."""
-    now = int(svc.clock())
-    limits = ((f"m{now // 60}", 60, svc.settings.rate_limit_per_minute),
-              (f"h{now // 3600}", 3600, svc.settings.rate_limit_per_hour))
-    pipe = svc.redis.pipeline()
-    for window, seconds, _ in limits:
-        key = svc.keys.rate(person, window)
-        pipe.incr(key)
-        pipe.expire(key, seconds * 2)
-    counts = pipe.execute()[::2]
-    return any(count > limit for count, (_, _, limit) in zip(counts, limits, strict=True))
+    limits = (Limit(60, svc.settings.rate_limit_per_minute), Limit(3600, svc.settings.rate_limit_per_hour))
+    return RateLimiter(svc.redis, lambda window: svc.keys.rate(person, window), limits).hit(svc.clock())
 
 
 def rate_limit_reply(svc: Services, person: str, state: PersonState) -> list[str]:
@@ -118,17 +111,17 @@ def run_keyword(
 
 def erase_person(svc: Services, person: str) -> None:
     """Erase everything about a person: state, transcript, case transcript, Rasa tracker."""
-    svc.handoff.erase_for_person(person)
+    svc.cases.erase_for_person(person)
     svc.people.erase(person)
     log.info("person erased", extra={"person": person[:8]})
 
 
 def quick_exit(svc: Services, person: str) -> None:
     """End the conversation at once: forget the session, flag any open case."""
-    case = svc.handoff.current_for(person)
+    case = svc.cases.current_for(person)
     if case is not None and case.active:
-        svc.handoff.add_note(case, "system", "The person used the quick-exit word. Do not write unless they do.")
-        svc.handoff.update(case, "updated", safe_to_text="no")
+        svc.cases.add_note(case, "system", "The person used the quick-exit word. Do not write unless they do.")
+        svc.cases.update(case, "updated", safe_to_text="no")
     svc.redis.delete(svc.keys.transcript(person), svc.keys.rasa_tracker(person))
     svc.people.update(person, menu=None)
 
@@ -228,9 +221,9 @@ def converse(
         if risk is None:
             return [svc.render("hotline_fallback", language)]
         reply = RasaReply()
-    priority = handoff_flow.escalation_priority(reply, risk)
+    priority = rules.escalation_priority(reply, risk)
     if priority is not None:
-        return handoff_flow.escalate(svc, msg, person, language, priority, reply, risk)
+        return rules.escalate(svc, msg, person, language, priority, reply, risk)
     remember_menu(svc, person, reply.responses)
     keep_rasa_session_short(svc, person)
     return reply.texts
@@ -257,5 +250,5 @@ def gateway_choice(svc: Services, person: str, language: str, intent: str) -> li
     if intent == "choose_language":
         return language_menu(svc, person, language)
     svc.people.update(person, menu=None)
-    return handoff_flow.safety_answer(svc, person, language, intent == "safe_yes")
+    return rules.safety_answer(svc, person, language, intent == "safe_yes")
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
-from bot.people import People
-from bot.settings import Settings
+from bot.conversation.people import People
+from bot.core.settings import Settings
 from webhooks.twilio import adapter_for_channel
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from redis import Redis
 
-from bot.identity import Vault
-from bot.store import Keys
+from bot.core.identity import Vault
+from bot.core.store import Keys
 
 TRANSCRIPT_LENGTH = 50
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The training config, domain and data, and the code of the custom components in config.yml.
-INPUTS = ["config.yml", "domain", "intents", "bot/text.py", "bot/romanize.py", "bot/spelling_tokenizer.py",
-          "bot/intent_classifier.py"]
+INPUTS = ["config.yml", "domain", "intents", "bot/language/text.py", "bot/language/romanize.py",
+          "bot/dialogue/tokenizer.py", "bot/dialogue/classifier.py"]
 
 
 def fingerprint() -> str:
@@ -23,5 +23,11 @@ def fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    """Print the fingerprint."""
     print(fingerprint())
+    return 0
+
+
+if __name__ == "__main__":
+    main()

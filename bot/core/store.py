@@ -12,7 +12,6 @@ def connect(url: str) -> Redis:
     )
 
 
-
 class Keys:
     """Build Redis key names; every key about a person ends with their keyed hash."""
 
@@ -53,15 +52,15 @@ class Keys:
         return f"{self.prefix}personcase:{person}"
 
     def case(self, case_id: str) -> str:
-        """Key of an escalation record hash."""
+        """Key of a case record hash."""
         return f"{self.prefix}case:{case_id}"
 
     def case_transcript(self, case_id: str) -> str:
-        """Key of an escalation's encrypted transcript list."""
+        """Key of a case's encrypted transcript list."""
         return f"{self.prefix}case:{case_id}:transcript"
 
     def case_notes(self, case_id: str) -> str:
-        """Key of an escalation's staff notes list."""
+        """Key of a case's staff notes list."""
         return f"{self.prefix}case:{case_id}:notes"
 
     @property
@@ -96,6 +95,19 @@ class Keys:
     def login_attempts(self, who: str) -> str:
         """Key counting failed logins for a username or client address."""
         return f"{self.prefix}staff:login:{who}"
+
+    def directory_geo(self, category: str | None) -> str:
+        """Key of the directory's geo set for a category (or for every resource)."""
+        return f"{self.prefix}directory:geo:{category or 'all'}"
+
+    def directory_entry(self, resource_id: str) -> str:
+        """Key of one directory entry's JSON."""
+        return f"{self.prefix}directory:entry:{resource_id}"
+
+    @property
+    def directory_pattern(self) -> str:
+        """Pattern matching every key of the loaded directory."""
+        return f"{self.prefix}directory:*"
 
     def person_keys(self, person: str) -> list[str]:
         """Return every fixed-name key (gateway and Rasa tracker) that belongs to one person."""

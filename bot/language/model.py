@@ -13,8 +13,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
-from bot.nlu_data import read_nlu_file
-from bot.text import dominant_script, normalise
+from bot.language.nlu_data import read_nlu_file
+from bot.language.text import dominant_script, normalise
 
 SMOOTHING = 0.05
 

@@ -19,7 +19,7 @@ import requests
 from redis import Redis
 from redis.exceptions import RedisError
 
-from bot.settings import ROOT
+from bot.core.settings import ROOT
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -108,7 +108,7 @@ def rasa_children(env: dict[str, str], model: Path, rasa_ports: list[int], actio
                                    "credentials.yml", "-m", str(model), "--log-file", os.devnull], env)
         for index, port in enumerate(rasa_ports)
     ]
-    return servers + [Child("actions", [rasa, "run", "actions", "--actions", "bot.actions", "-p",
+    return servers + [Child("actions", [rasa, "run", "actions", "--actions", "bot.dialogue.actions", "-p",
                                         str(actions_port)], env)]
 
 
@@ -135,7 +135,7 @@ def latest_model() -> Path:
     return models[-1]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run everything under one supervisor until Ctrl-C (`make run`)."""
     env = dict(os.environ)
     redis_url = env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -161,7 +161,7 @@ def main() -> int:
     workers = env.get("GATEWAY_WORKERS", "1")
     children.append(Child("gateway", [str(VENV_BIN / "gunicorn"), "--workers", workers, "--threads", "32",
                                       "--bind", bind, "--timeout", "30", "bot.app:create_app()"], full_env))
-    children.append(Child("sweeper", [sys.executable, "-m", "bot.sweeper"], full_env))
+    children.append(Child("sweeper", [sys.executable, "-m", "bot.tools.cli", "sweeper"], full_env))
     stopping = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, even when started in the background
         signal.signal(stop_signal, lambda *_: stopping.set())

@@ -3,7 +3,7 @@
 Rasa's stock callback posts every event of the conversation on every response, so each
 reply gets slower as a conversation grows. This keeps the callback contract (response,
 arguments, tracker, channel) but sends only the latest user event, which carries the
-language the gateway chose. Configured in endpoints.yml as `type: bot.rasa_nlg.LanternNLG`.
+language the gateway chose. Configured in endpoints.yml as `type: bot.dialogue.nlg.LanternNLG`.
 """
 
 from __future__ import annotations

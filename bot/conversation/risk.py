@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.languages import LanguageRegistry
-from bot.text import normalise
+from bot.language.registry import LanguageRegistry
+from bot.language.text import normalise
 
 PRIORITY_ORDER = ("emergency", "urgent", "normal")
 

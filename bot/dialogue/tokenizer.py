@@ -9,8 +9,8 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.romanize import romanize
-from bot.text import normalise
+from bot.language.romanize import romanize
+from bot.language.text import normalise
 
 _ARABIC = re.compile("[\u0600-\u06ff]")
 

@@ -5,22 +5,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask import Flask, current_app
 from redis import Redis
 
-from bot.handoff import Handoff
-from bot.i18n import Catalogs
-from bot.identity import Vault, sender_key
-from bot.language_detect import LanguageDetector
-from bot.language_model import language_model_for
-from bot.languages import LanguageRegistry, load_registry
-from bot.menus import Menus
-from bot.outbound import Outbound
-from bot.people import People
-from bot.rasa_client import RasaClient
-from bot.settings import ROOT, Settings
-from bot.store import Keys, connect
+from bot.conversation.menus import Menus
+from bot.conversation.people import People
+from bot.core.identity import Vault, sender_key
+from bot.core.settings import ROOT, Settings
+from bot.core.store import Keys, connect
+from bot.dialogue.client import RasaClient
+from bot.handoff.cases import CaseStore
+from bot.handoff.outbound import Outbound
+from bot.language.catalogs import Catalogs
+from bot.language.detect import LanguageDetector
+from bot.language.model import language_model_for
+from bot.language.registry import LanguageRegistry, load_registry
+from bot.resources.lookup import ResourceDesk, build_desk
 
 EXTENSION = "lantern"
 # Fragments, labels and already-neutral sentences never get the discreet first line.
@@ -40,9 +42,10 @@ class Services:
     detector: LanguageDetector
     menus: Menus
     people: People
-    handoff: Handoff
+    cases: CaseStore
     rasa: RasaClient
     outbound: Outbound
+    desk: ResourceDesk
     clock: Callable[[], float] = field(default=time.time)
 
     def person_id(self, number: str) -> str:
@@ -83,10 +86,17 @@ def build_services(settings: Settings, redis: Redis | None = None) -> Services:
         detector=LanguageDetector(registry, language_model_for(settings.intents_dir, registry.codes)),
         menus=Menus.load(ROOT / "domain" / "menus.yml"),
         people=people,
-        handoff=Handoff(redis, keys, vault, settings.retention_seconds, settings.closed_case_retention_seconds),
+        cases=CaseStore(redis, keys, vault, settings.retention_seconds, settings.closed_case_retention_seconds),
         rasa=RasaClient(settings.rasa_urls, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
         outbound=Outbound(settings, people),
+        desk=build_desk(settings, redis, keys, registry),
     )
+
+
+@lru_cache(maxsize=1)
+def services_from_env() -> Services:
+    """Build the services once per process from the environment (action server, sweeper, tools)."""
+    return build_services(Settings.from_env())
 
 
 def init_app(app: Flask, services: Services) -> None:

@@ -10,7 +10,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from bot.messages import SOURCE
+from bot.language.messages import SOURCE
 
 log = logging.getLogger(__name__)
 DOMAIN = "messages"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.text import normalise
+from bot.language.text import normalise
 
 KEYWORD_ACTIONS = ("stop", "start", "help", "delete", "exit", "language", "menu")
 PRIORITIES = ("emergency", "urgent")

@@ -1,4 +1,4 @@
-"""Re-encrypt everything stored encrypted under the newest key (`python -m bot.key_rotation`).
+"""Re-encrypt everything stored encrypted under the newest key (`lantern rotate-keys`).
 
 Rotation: put a new key FIRST in ENCRYPTION_KEYS (keep the old ones after it), restart,
 run this command, then remove the old key from ENCRYPTION_KEYS and restart again.
@@ -11,8 +11,8 @@ import sys
 
 from redis import Redis
 
-from bot.identity import Vault
-from bot.store import Keys
+from bot.core.identity import Vault
+from bot.core.store import Keys
 
 
 def rotate_all(redis: Redis, keys: Keys, vault: Vault) -> int:
@@ -32,10 +32,10 @@ def rotate_all(redis: Redis, keys: Keys, vault: Vault) -> int:
     return count
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Rotate every encrypted value in Redis to the primary key."""
-    from bot.settings import Settings
-    from bot.store import connect
+    from bot.core.settings import Settings
+    from bot.core.store import connect
 
     settings = Settings.from_env()
     vault = Vault(settings.encryption_keys, settings.secret_key)

@@ -10,13 +10,13 @@ from pathlib import Path
 import yaml
 from babel.messages.pofile import read_po
 
-from bot.i18n import placeholders
-from bot.languages import LanguageDataError, load_language
-from bot.messages import SOURCE
-from bot.nlu_data import read_nlu_file
-from bot.segments import count_segments
+from bot.language.catalogs import placeholders
+from bot.language.messages import SOURCE
+from bot.language.nlu_data import read_nlu_file
+from bot.language.registry import LanguageDataError, load_language
+from bot.language.segments import count_segments
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_VALUES = {"hotline": "+254 800 123 456", "emergency": "112", "back_at": "Mon 08:00"}
 TARGET_SEGMENTS = 2
 MAX_SEGMENTS = 3
@@ -98,6 +98,35 @@ def check_nlu(code: str, intents: list[str], problems: list[str]) -> None:
         problems.append(f"{code}: {intent}: intent not in domain/")
 
 
+GATEWAY_INTENTS = {"choose_language", "safe_yes", "safe_no"}
+# Responses the gateway renders from several sentences (bot/resources/render.py).
+RENDERED_FROM_PARTS = {"utter_resources": "resources_header"}
+
+
+def domain_problems(root: Path = ROOT) -> list[str]:
+    """Check domain/: every response has an English source, every menu choice an intent."""
+    problems: list[str] = []
+    responses: set[str] = set()
+    intents: set[str] = set(GATEWAY_INTENTS)
+    for path in sorted((root / "domain").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        responses |= {str(name) for name in data.get("responses", {}) or {}}
+        intents |= {str(name) for name in data.get("intents", []) or []}
+    for response in sorted(responses - set(SOURCE) - set(RENDERED_FROM_PARTS)):
+        problems.append(f"domain: response {response} has no English sentence in bot/language/messages.py")
+    menus = yaml.safe_load((root / "domain" / "menus.yml").read_text(encoding="utf-8"))
+    for menu, choices in menus["menus"].items():
+        if menu not in responses and menu not in SOURCE:
+            problems.append(f"domain: menu {menu} is not a response")
+        for number, intent in choices.items():
+            if intent not in intents:
+                problems.append(f"domain: menu {menu} choice {number} points at unknown intent {intent}")
+    for intent in menus.get("menu_only_intents", []):
+        if intent not in intents:
+            problems.append(f"domain: menu-only intent {intent} is not in domain/")
+    return problems
+
+
 def check_language(entry: dict, intents: list[str], problems: list[str], report: list[str]) -> None:  # type: ignore[type-arg]
     """Run every check for one language."""
     code = str(entry["code"])
@@ -117,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     entries = yaml.safe_load((ROOT / "locales" / "languages.yml").read_text(encoding="utf-8"))
     intents = nlu_intents()
-    problems: list[str] = []
+    problems: list[str] = domain_problems()
     report = ["language\tkey\tencoding\tunits\tsegments"]
     for entry in entries["languages"]:
         if args.lang and entry["code"] not in args.lang:

@@ -1,4 +1,4 @@
-"""Escalations to hotline staff: open -> claimed -> closed, with an encrypted transcript."""
+"""Cases handed to hotline staff: open -> claimed -> closed, with an encrypted transcript."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from dataclasses import asdict, dataclass, fields
 
 from redis import Redis
 
-from bot.identity import Vault
-from bot.risk import PRIORITY_ORDER
-from bot.store import Keys
+from bot.conversation.risk import PRIORITY_ORDER
+from bot.core.identity import Vault
+from bot.core.store import Keys
 
 ACTIVE = ("open", "claimed")
 _SCORE_STEP = 10_000_000_000
 
 
 @dataclass
-class Escalation:
+class Case:
     """One case: who it is about (keyed hash), its state and when things happened."""
 
     id: str
@@ -61,12 +61,12 @@ class Escalation:
                 "safe_to_text": self.safe_to_text, "outcome": self.outcome}
 
 
-def _queue_score(case: Escalation) -> float:
+def _queue_score(case: Case) -> float:
     """Order active cases by priority, then age."""
     return PRIORITY_ORDER.index(case.priority) * _SCORE_STEP + case.created_at
 
 
-class Handoff:
+class CaseStore:
     """Store escalations in Redis and announce every change to staff consoles."""
 
     def __init__(self, redis: Redis, keys: Keys, vault: Vault, retention: int, closed_retention: int) -> None:
@@ -77,25 +77,25 @@ class Handoff:
         self.closed_retention = closed_retention
 
     # --- reading ---------------------------------------------------------------------
-    def get(self, case_id: str) -> Escalation | None:
+    def get(self, case_id: str) -> Case | None:
         """Load a case by id."""
         raw = self.redis.hgetall(self.keys.case(case_id))
         if not raw:
             return None
-        names = {f.name: f.type for f in fields(Escalation)}
+        names = {f.name: f.type for f in fields(Case)}
         values: dict[str, object] = {}
         for name, value in raw.items():
             if name in names:
                 kind = str(names[name])
                 values[name] = float(value) if kind == "float" else int(value) if kind == "int" else value
-        return Escalation(**values)  # type: ignore[arg-type]
+        return Case(**values)  # type: ignore[arg-type]
 
-    def current_for(self, person: str) -> Escalation | None:
+    def current_for(self, person: str) -> Case | None:
         """Return the person's latest case (active or recently closed), if any."""
         case_id = self.redis.get(self.keys.person_case(person))
         return self.get(case_id) if case_id else None
 
-    def _load_indexed(self, index: str, ids: list[str]) -> list[Escalation]:
+    def _load_indexed(self, index: str, ids: list[str]) -> list[Case]:
         """Load cases listed in an index, dropping ids whose case has expired."""
         cases = [self.get(case_id) for case_id in ids]
         expired = [case_id for case_id, case in zip(ids, cases, strict=True) if case is None]
@@ -103,11 +103,11 @@ class Handoff:
             self.redis.zrem(index, *expired)
         return [c for c in cases if c is not None]
 
-    def queue(self) -> list[Escalation]:
+    def queue(self) -> list[Case]:
         """Return active cases, most urgent and oldest first."""
         return self._load_indexed(self.keys.open_cases, self.redis.zrange(self.keys.open_cases, 0, -1))
 
-    def recent(self, limit: int = 50) -> list[Escalation]:
+    def recent(self, limit: int = 50) -> list[Case]:
         """Return the newest cases of any status."""
         return self._load_indexed(self.keys.all_cases, self.redis.zrevrange(self.keys.all_cases, 0, limit - 1))
 
@@ -128,12 +128,12 @@ class Handoff:
         """Return a case's internal staff notes."""
         return self._decrypted_entries(self.keys.case_notes(case_id))
 
-    def contact_number(self, case: Escalation) -> str | None:
+    def contact_number(self, case: Case) -> str | None:
         """Decrypt the number to reply to for a case."""
         return self.vault.try_decrypt(case.contact) if case.contact else None
 
     # --- writing ---------------------------------------------------------------------
-    def _save(self, case: Escalation) -> None:
+    def _save(self, case: Case) -> None:
         """Write a case, index it and refresh the TTL of everything it owns."""
         ttl = self.retention if case.active else self.closed_retention
         key = self.keys.case(case.id)
@@ -149,7 +149,7 @@ class Handoff:
         pipe.zadd(self.keys.all_cases, {case.id: case.created_at})
         pipe.execute()
 
-    def publish(self, case: Escalation, event: str) -> None:
+    def publish(self, case: Case, event: str) -> None:
         """Announce a case change to connected consoles (ids and status only)."""
         payload = {"event": event, "case": case.summary()}
         self.redis.publish(self.keys.case_events, json.dumps(payload))
@@ -157,10 +157,10 @@ class Handoff:
     def open(
         self, person: str, number: str, channel: str, language: str, priority: str, reason: str,
         earlier_turns: list[str], now: float | None = None,
-    ) -> Escalation:
+    ) -> Case:
         """Open a case for a person, seeded with their recent encrypted turns."""
         now = now or time.time()
-        case = Escalation(
+        case = Case(
             id=secrets.token_hex(6), person=person, status="open", priority=priority,
             language=language, channel=channel, reason=reason, created_at=now, updated_at=now,
             contact=self.vault.encrypt(number),
@@ -171,7 +171,7 @@ class Handoff:
         self.publish(case, "opened")
         return case
 
-    def reopen(self, case: Escalation, priority: str, reason: str, number: str, now: float | None = None) -> Escalation:
+    def reopen(self, case: Case, priority: str, reason: str, number: str, now: float | None = None) -> Case:
         """Reopen a recently closed case instead of starting a new one."""
         now = now or time.time()
         case.status, case.claimed_by, case.outcome, case.closed_at = "open", "", "", 0.0
@@ -182,14 +182,14 @@ class Handoff:
         self.publish(case, "reopened")
         return case
 
-    def escalate_priority(self, case: Escalation, priority: str, reason: str) -> None:
+    def escalate_priority(self, case: Case, priority: str, reason: str) -> None:
         """Raise an active case's priority when a later message is more severe."""
         if PRIORITY_ORDER.index(priority) < PRIORITY_ORDER.index(case.priority):
             case.priority, case.reason, case.updated_at = priority, reason, time.time()
             self._save(case)
             self.publish(case, "updated")
 
-    def add_turn(self, case: Escalation, role: str, text: str, author: str = "") -> None:
+    def add_turn(self, case: Case, role: str, text: str, author: str = "") -> None:
         """Append an encrypted turn (user, bot or staff) to a case's transcript."""
         now = time.time()
         entry = {"role": role, "at": now, "text": text, "author": author}
@@ -198,14 +198,14 @@ class Handoff:
         self._save(case)
         self.publish(case, "message")
 
-    def add_note(self, case: Escalation, author: str, text: str) -> None:
+    def add_note(self, case: Case, author: str, text: str) -> None:
         """Append an internal staff note to a case."""
         entry = {"at": time.time(), "author": author, "text": text}
         self.redis.rpush(self.keys.case_notes(case.id), self.vault.encrypt(json.dumps(entry)))
         self._save(case)
         self.publish(case, "note")
 
-    def update(self, case: Escalation, event: str, **changes: object) -> Escalation:
+    def update(self, case: Case, event: str, **changes: object) -> Case:
         """Change fields of a case, save it and announce the change."""
         for name, value in changes.items():
             setattr(case, name, value)
@@ -214,7 +214,7 @@ class Handoff:
         self.publish(case, event)
         return case
 
-    def erase_for_person(self, person: str) -> Escalation | None:
+    def erase_for_person(self, person: str) -> Case | None:
         """Erase a person's case transcript, closing it with a note for staff."""
         case = self.current_for(person)
         if case is None:

@@ -8,9 +8,9 @@ from functools import cached_property
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from bot.language_model import LanguageModel
-from bot.languages import LanguageRegistry
-from bot.text import dominant_script, words
+from bot.language.model import LanguageModel
+from bot.language.registry import LanguageRegistry
+from bot.language.text import dominant_script, words
 
 MIN_WORDS_TO_DETECT = 3
 CONFIDENCE = 0.90

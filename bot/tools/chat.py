@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import requests
 from twilio.request_validator import RequestValidator
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 
 def twilio_form(sender: str, recipient: str, body: str, whatsapp: bool) -> dict[str, str]:

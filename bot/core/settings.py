@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class SettingsError(ValueError):
@@ -65,7 +65,7 @@ class Settings:
     oncall_numbers: tuple[str, ...] = ()
     locales_dir: Path = ROOT / "locales"
     intents_dir: Path = ROOT / "intents"
-    resources_dir: Path = ROOT / "resources"
+    resources_dir: Path = ROOT / "directory"
     log_level: str = "INFO"
     testing: bool = False
 

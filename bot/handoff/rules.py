@@ -9,14 +9,14 @@ from babel.core import UnknownLocaleError
 from babel.dates import format_datetime
 from redis.exceptions import RedisError
 
-from bot.handoff import Escalation
-from bot.hours import OperatingHours
-from bot.menus import menu_number
-from bot.outbound import OutboundRefused
-from bot.people import PersonState
-from bot.rasa_client import RasaReply, RasaUnavailable
-from bot.risk import RiskFinding, higher_priority
-from bot.services import Services
+from bot.conversation.menus import menu_number
+from bot.conversation.people import PersonState
+from bot.conversation.risk import RiskFinding, higher_priority
+from bot.core.services import Services
+from bot.dialogue.client import RasaReply, RasaUnavailable
+from bot.handoff.cases import Case
+from bot.handoff.hours import OperatingHours
+from bot.handoff.outbound import OutboundRefused
 from webhooks.base import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def escalate(
     reason = f"{REASONS[priority]} ({source})"
     case = open_case(svc, msg, person, language, priority, reason)
     for text in texts:
-        svc.handoff.add_turn(case, "bot", text)
+        svc.cases.add_turn(case, "bot", text)
     try:
         svc.rasa.pause(person)
     except RasaUnavailable:
@@ -71,27 +71,27 @@ def escalate(
     return texts
 
 
-def open_case(svc: Services, msg: InboundMessage, person: str, language: str, priority: str, reason: str) -> Escalation:
+def open_case(svc: Services, msg: InboundMessage, person: str, language: str, priority: str, reason: str) -> Case:
     """Reopen the person's recently closed case, or open a new one."""
-    previous = svc.handoff.current_for(person)
+    previous = svc.cases.current_for(person)
     now = svc.clock()
     if previous and not previous.active and now - previous.closed_at <= svc.settings.handoff_reopen_seconds:
-        case = svc.handoff.reopen(previous, priority, reason, msg.sender, now)
-        svc.handoff.add_turn(case, "user", msg.reply_text or "[message]")
+        case = svc.cases.reopen(previous, priority, reason, msg.sender, now)
+        svc.cases.add_turn(case, "user", msg.reply_text or "[message]")
         return case
-    return svc.handoff.open(
+    return svc.cases.open(
         person, msg.sender, msg.channel, language, priority, reason, svc.people.recent_turns(person), now
     )
 
 
 def relay_to_staff(
-    svc: Services, msg: InboundMessage, person: str, state: PersonState, case: Escalation,
+    svc: Services, msg: InboundMessage, person: str, state: PersonState, case: Case,
     risk: RiskFinding | None,
 ) -> list[str]:
     """While staff own the chat: add the message to the case, stay silent (bar safety answers)."""
-    svc.handoff.add_turn(case, "user", msg.transcript_text())
+    svc.cases.add_turn(case, "user", msg.transcript_text())
     if risk is not None:
-        svc.handoff.escalate_priority(case, risk.priority, f"{REASONS[risk.priority]} (screen)")
+        svc.cases.escalate_priority(case, risk.priority, f"{REASONS[risk.priority]} (screen)")
     number = menu_number(msg.reply_text)
     if state.menu == SAFETY_CHECK and number in (1, 2):
         svc.people.update(person, menu=None)
@@ -101,11 +101,11 @@ def relay_to_staff(
 
 def safety_answer(svc: Services, person: str, language: str, safe: bool) -> list[str]:
     """Record the person's answer to 'is it safe to text?' on their case and acknowledge."""
-    case = svc.handoff.current_for(person)
+    case = svc.cases.current_for(person)
     if case is not None and case.active:
-        svc.handoff.update(case, "updated", safe_to_text="yes" if safe else "no")
+        svc.cases.update(case, "updated", safe_to_text="yes" if safe else "no")
         text = svc.render("safe_yes" if safe else "safe_no", language)
-        svc.handoff.add_turn(case, "bot", text)
+        svc.cases.add_turn(case, "bot", text)
         return [text]
     return [svc.render("safe_yes" if safe else "safe_no", language)]
 
@@ -126,7 +126,7 @@ def staff_back_at(svc: Services, language: str) -> str | None:
         return format_datetime(opening, "EEEE HH:mm", tzinfo=hours.zone, locale="en")
 
 
-def alert_on_call(svc: Services, case: Escalation, what: str) -> None:
+def alert_on_call(svc: Services, case: Case, what: str) -> None:
     """Alert on-call staff phones with only the case id and priority."""
     for number in svc.settings.oncall_numbers:
         try:
@@ -135,20 +135,20 @@ def alert_on_call(svc: Services, case: Escalation, what: str) -> None:
             log.warning("on-call alert not sent", extra={"case": case.id})
 
 
-def staff_reply(svc: Services, case: Escalation, author: str, text: str) -> None:
+def staff_reply(svc: Services, case: Case, author: str, text: str) -> None:
     """Send a staff member's reply to the person (window-checked) and log it on the case."""
-    number = svc.handoff.contact_number(case)
+    number = svc.cases.contact_number(case)
     if not number:
         raise OutboundRefused("This case has no contact number (erased or closed).")
     svc.outbound.send_to_person(case.person, number, case.channel, text)
-    svc.handoff.add_turn(case, "staff", text, author=author)
+    svc.cases.add_turn(case, "staff", text, author=author)
 
 
-def notify_person(svc: Services, case: Escalation, key: str) -> bool:
+def notify_person(svc: Services, case: Case, key: str) -> bool:
     """Send the person a localized handoff notice; False when it may not be sent."""
     if case.safe_to_text == "no":
         return False
-    number = svc.handoff.contact_number(case)
+    number = svc.cases.contact_number(case)
     if not number:
         return False
     text = svc.render(key, case.language)
@@ -156,13 +156,13 @@ def notify_person(svc: Services, case: Escalation, key: str) -> bool:
         svc.outbound.send_to_person(case.person, number, case.channel, text)
     except OutboundRefused:
         return False
-    svc.handoff.add_turn(case, "bot", text)
+    svc.cases.add_turn(case, "bot", text)
     return True
 
 
-def close_case(svc: Services, case: Escalation, author: str, outcome: str) -> None:
+def close_case(svc: Services, case: Case, author: str, outcome: str) -> None:
     """Close a case, resume the bot and tell the person (when it is safe to)."""
-    svc.handoff.update(case, "closed", status="closed", outcome=outcome, closed_at=svc.clock())
+    svc.cases.update(case, "closed", status="closed", outcome=outcome, closed_at=svc.clock())
     try:
         svc.rasa.resume(case.person)
     except RasaUnavailable:
@@ -174,13 +174,13 @@ def remind_unclaimed(svc: Services) -> int:
     """Re-alert staff and give the person the hotline for cases unclaimed too long."""
     reminded = 0
     try:
-        cases = svc.handoff.queue()
+        cases = svc.cases.queue()
     except RedisError:
         return 0
     for case in cases:
         waited = svc.clock() - case.created_at
         if case.status == "open" and not case.reminded_at and waited >= svc.settings.handoff_unclaimed_seconds:
-            svc.handoff.update(case, "reminder", reminded_at=svc.clock())
+            svc.cases.update(case, "reminder", reminded_at=svc.clock())
             alert_on_call(svc, case, "UNCLAIMED")
             notify_person(svc, case, "handoff_waiting")
             reminded += 1

@@ -1,4 +1,6 @@
-"""Action: look up nearby resources and hand the list to the NLG for rendering."""
+"""Rasa custom actions (`rasa run actions --actions bot.dialogue.actions`).
+
+Action: look up nearby resources and hand the list to the NLG for rendering."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.core.services import services_from_env
 from bot.resources.lookup import lookup_for_tracker
 
 
@@ -19,6 +22,6 @@ class ActionFindResources(Action):  # type: ignore[misc]
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Utter the resource list (or a question) chosen by the directory lookup."""
-        response, arguments = lookup_for_tracker(tracker.sender_id, tracker.latest_message)
+        response, arguments = lookup_for_tracker(services_from_env().desk, tracker.sender_id, tracker.latest_message)
         dispatcher.utter_message(response=response, **arguments)
         return []

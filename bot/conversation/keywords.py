@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.languages import KEYWORD_ACTIONS, LanguageRegistry
-from bot.text import normalise
+from bot.language.registry import KEYWORD_ACTIONS, LanguageRegistry
+from bot.language.text import normalise
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The conversation pipeline: people, menus, keywords, the risk screen."""

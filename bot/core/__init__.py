@@ -1,0 +1,1 @@
+"""Settings, the services container, Redis keys, identity and encryption, logging."""

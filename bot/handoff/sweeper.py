@@ -1,0 +1,40 @@
+"""Periodic handoff duties: remind about unclaimed cases (run by `make run`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bot.core.logs import configure_logging
+from bot.core.services import Services, build_services
+from bot.core.settings import Settings
+from bot.handoff.rules import remind_unclaimed
+
+log = logging.getLogger(__name__)
+INTERVAL_SECONDS = 15
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check for unclaimed cases every few seconds until stopped; an error skips one round."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    svc = build_services(settings)
+    while True:
+        sweep_once(svc)
+        time.sleep(INTERVAL_SECONDS)
+
+
+def sweep_once(svc: Services) -> int:
+    """Run one round of reminders; log and survive any error (the next round retries)."""
+    try:
+        count = remind_unclaimed(svc)
+    except Exception as exc:  # noqa: BLE001 - the sweeper must outlive a bad round
+        log.error("sweep failed", extra={"error": type(exc).__name__})
+        return 0
+    if count:
+        log.info("unclaimed cases reminded", extra={"count": count})
+    return count
+
+
+if __name__ == "__main__":
+    main()

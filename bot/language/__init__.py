@@ -1,0 +1,1 @@
+"""Languages: registry, detection, text normalisation, catalogs, segments, checks."""

@@ -1,0 +1,1 @@
+"""Command-line tools: the stack supervisor, chat simulator, key rotation, fingerprint, privacy audit."""
