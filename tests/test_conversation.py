@@ -105,3 +105,61 @@ def test_a_long_conversation_keeps_getting_answers(stack: Stack) -> None:
         for turn in range(150):
             replies = twilio.text(sender, ["1", "0", "what are my rights", "2"][turn % 4])
             assert replies and "cannot answer right now" not in replies[0], (turn, replies)
+
+
+LANGUAGES = ["en", "es", "fr", "pt", "sw", "hi", "ne", "bn", "tl", "ar"]
+
+
+def play_checked(stack: Stack, twilio: TwilioHarness, script: dict[str, object]) -> None:
+    """Play a scripted conversation as a new person and check every turn's expectations."""
+    from bench.conversation import PHONE
+    from bot.core.services import get_services
+    from webhooks.twilio import adapter_for_channel
+
+    sender = new_number()
+    language = str(script["language"])
+    channel = adapter_for_channel(str(script["channel"]))
+    with stack.app.app_context():
+        svc = get_services()
+        for turn in script["turns"]:  # type: ignore[attr-defined]
+            text, expect = turn["user"], turn["expect"]
+            replies = twilio.text(sender, text, whatsapp=script["channel"] == "whatsapp")
+            where = f"{language}: {text!r} -> {replies}"
+            assert replies, f"no reply: {where}"
+            if "key" in expect:
+                assert channel.prepare(svc.render(expect["key"], language)) in replies, where
+            if expect.get("language_menu"):
+                assert "1 English" in replies[0], where
+            if expect.get("number"):
+                assert any(PHONE.search(r) for r in replies), where
+            case = svc.cases.current_for(svc.person_id(sender))
+            if expect.get("case") == "none":
+                assert case is None or not case.active, where
+            elif expect.get("case") == "open":
+                assert case is not None and case.active, where
+            elif expect.get("case") == "closed":
+                assert case is not None and not case.active, where
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_whole_conversation_in_every_language(stack: Stack, twilio: TwilioHarness, language: str) -> None:
+    """Language by name, number words, labels, 'no' out of context, a fee question (advice),
+    a disclosure, yes at the safety question, messages and 0 during the handoff, exit and
+    coming back, STOP, START and 0: every turn answered, cases only on the disclosure."""
+    from bot.core.services import get_services
+    from tests.conversations import scenario
+
+    with stack.app.app_context():
+        svc = get_services()
+        script = scenario(svc.registry, svc.catalogs, language)
+    play_checked(stack, twilio, script)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_first_message_asking_for_help_gets_a_number(stack: Stack, twilio: TwilioHarness, language: str) -> None:
+    from bot.core.services import get_services
+    from tests.conversations import first_contact_for_help
+
+    with stack.app.app_context():
+        script = first_contact_for_help(get_services().registry, language)
+    play_checked(stack, twilio, script)

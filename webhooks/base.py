@@ -78,3 +78,7 @@ class ChannelAdapter(ABC):
     def address(self, number: str) -> str:
         """Return the address to send to for a bare phone number on this channel."""
         return number
+
+    def prepare(self, text: str) -> str:
+        """Adapt a reply to what the channel carries well (the default: unchanged)."""
+        return text

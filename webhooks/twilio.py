@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.language.segments import GSM7_BASIC, GSM7_EXTENDED
 from webhooks.base import ChannelAdapter, InboundMessage, Location, MalformedRequest, Media
 
 WHATSAPP_PREFIX = "whatsapp:"
@@ -59,6 +61,45 @@ def _location(form: Mapping[str, str]) -> Location | None:
     return Location(latitude, longitude, form.get("Address", ""), form.get("Label", ""))
 
 
+GSM7_CHARACTERS = GSM7_BASIC | GSM7_EXTENDED
+# Typographic punctuation and spaces with a GSM-7 equivalent.
+_GSM_PUNCTUATION = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00ab": '"',
+                                  "\u00bb": '"', "\u2013": "-", "\u2014": "-", "\u2026": "...",
+                                  "\u00a0": " ", "\u202f": " "})
+_EMOJI_JOINERS = {"\u200d", "\ufe0f", "\ufe0e", "\u20e3"}
+
+
+def sms_text(text: str) -> str:
+    """Return a reply as it should go by SMS (see without_emoji and gsm_letters)."""
+    return gsm_letters(without_emoji(text))
+
+
+def gsm_letters(text: str) -> str:
+    """Write accented letters GSM-7 lacks (á, ã, ç, ê...) plainly, when that makes the whole
+    text GSM-7: one such letter otherwise sends it as UCS-2, at 70 characters a part instead
+    of 160. Texts in other scripts are left as they are."""
+    if all(ch in GSM7_CHARACTERS for ch in text):
+        return text
+    folded = "".join(ch if ch in GSM7_CHARACTERS else _plain_letter(ch) for ch in text.translate(_GSM_PUNCTUATION))
+    return folded if all(ch in GSM7_CHARACTERS for ch in folded) else text
+
+
+def _plain_letter(ch: str) -> str:
+    """Return a letter without its accent (ç -> c), or the character itself."""
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base if base.isascii() else ch
+
+
+def without_emoji(text: str) -> str:
+    """Remove emoji and pictographs (and the spaces they leave) from a text."""
+    kept = "".join(
+        ch for ch in text
+        if ch not in _EMOJI_JOINERS and unicodedata.category(ch) != "So" and not 0x1F3FB <= ord(ch) <= 0x1F3FF
+    )
+    lines = [re.sub(r" {2,}", " ", line).strip() for line in kept.split("\n")]
+    return "\n".join(lines)
+
+
 class TwilioSmsAdapter(ChannelAdapter):
     """Plain SMS through a Twilio phone number."""
 
@@ -93,8 +134,12 @@ class TwilioSmsAdapter(ChannelAdapter):
         """Render replies as TwiML <Response><Message>...</Message></Response>."""
         response = MessagingResponse()
         for text in texts:
-            response.message(text)
+            response.message(self.prepare(text))
         return str(response)
+
+    def prepare(self, text: str) -> str:
+        """Make a reply cheap as SMS: no emoji, and plain letters for accents GSM-7 lacks."""
+        return sms_text(text)
 
 
 class TwilioWhatsAppAdapter(TwilioSmsAdapter):
@@ -109,6 +154,10 @@ class TwilioWhatsAppAdapter(TwilioSmsAdapter):
     def address(self, number: str) -> str:
         """Return the WhatsApp address for a phone number."""
         return WHATSAPP_PREFIX + number
+
+    def prepare(self, text: str) -> str:
+        """Keep emoji on WhatsApp, where messages are not split into paid segments."""
+        return text
 
 
 TWILIO_ADAPTERS: tuple[ChannelAdapter, ...] = (TwilioWhatsAppAdapter(), TwilioSmsAdapter())

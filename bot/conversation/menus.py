@@ -28,6 +28,7 @@ class Menus:
     menus: dict[str, dict[int, str]]
     default: str
     menu_only_intents: frozenset[str]
+    yes_no_menus: dict[str, dict[str, int]]
 
     @classmethod
     def load(cls, path: Path) -> Menus:
@@ -37,7 +38,9 @@ class Menus:
             str(name): {int(k): str(v) for k, v in choices.items()}
             for name, choices in data["menus"].items()
         }
-        return cls(menus, str(data["default"]), frozenset(data.get("menu_only_intents", [])))
+        yes_no = {str(name): {str(k): int(v) for k, v in answers.items()}
+                  for name, answers in (data.get("yes_no") or {}).items()}
+        return cls(menus, str(data["default"]), frozenset(data.get("menu_only_intents", [])), yes_no)
 
     def choice(self, context: str | None, number: int) -> str | None:
         """Return the intent a number picks in a menu context, else in the main menu."""
@@ -45,6 +48,10 @@ class Menus:
         if number in current:
             return current[number]
         return self.menus[self.default].get(number)
+
+    def yes_no(self, context: str | None) -> dict[str, int]:
+        """Return the numbers that mean yes and no in a menu that asks a yes/no question."""
+        return self.yes_no_menus.get(context or "", {})
 
     def has_menu(self, response: str) -> bool:
         """Say whether a response shows numbered choices."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot.conversation.answers import Reading, menu_options
 from bot.conversation.keywords import KeywordMatch, match_keyword
-from bot.conversation.menus import menu_number
 from bot.conversation.people import PersonState
 from bot.conversation.risk import RiskFinding, screen
 from bot.core.identity import opaque_key
@@ -15,6 +15,7 @@ from bot.core.services import Services
 from bot.dialogue.client import RasaReply, RasaUnavailable
 from bot.handoff import rules
 from bot.language.detect import Detection
+from bot.language.text import dominant_script
 from webhooks.base import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -41,20 +42,48 @@ def handle_inbound(svc: Services, msg: InboundMessage) -> list[str]:
     staff_own_chat = case is not None and case.active
     if keyword and (keyword.action in ALWAYS_AVAILABLE or not staff_own_chat):
         return run_keyword(svc, msg, person, state, keyword)
-    risk = screen(svc.registry, msg.reply_text, state.language)
+    reading = read_message(svc, msg, state)
+    risk = None if reading.short else screen_message(svc, msg, state)
     if staff_own_chat and case is not None:
-        return rules.relay_to_staff(svc, msg, person, state, case, risk)
+        return rules.relay_to_staff(svc, msg, person, state, case, risk, reading, keyword.action if keyword else None)
     if state.opted_out and risk is None:
         return []
-    choice = resolve_language(svc, msg, person, state, risk)
+    choice = resolve_language(svc, msg, person, state, risk, reading)
     if choice.language is None:
         return choice.before
     svc.people.record_turn(person, "user", msg.transcript_text())
     forced = "menu" if choice.picked_from_menu else None
-    replies = choice.before + converse(svc, msg, person, state, choice.language, risk, forced) + choice.after
+    replies = choice.before + converse(svc, msg, person, state, choice.language, risk, reading, forced) + choice.after
+    replies += hotline_if_asked(svc, state, reading, choice.language, replies)
     for text in replies:
         svc.people.record_turn(person, "bot", text)
     return replies
+
+
+def read_message(svc: Services, msg: InboundMessage, state: PersonState) -> Reading:
+    """Read a message against what the person was last asked (menu labels in their language)."""
+    options = menu_options(svc.render(state.menu, state.language or svc.registry.default)) \
+        if state.menu and svc.menus.has_menu(state.menu) else {}
+    return svc.answers.read(msg.reply_text, state.language, options, language_menu=state.menu == LANGUAGE_MENU)
+
+
+def screen_message(svc: Services, msg: InboundMessage, state: PersonState) -> RiskFinding | None:
+    """Run the risk screen, telling it the person's language and the one the message is in."""
+    text = msg.reply_text
+    if not text:
+        return None
+    detection = svc.detector.detect(text)
+    detected = detection.language if detection.supported else None
+    return screen(svc.registry, text, state.language, detected)
+
+
+def hotline_if_asked(
+    svc: Services, state: PersonState, reading: Reading, language: str, replies: list[str]
+) -> list[str]:
+    """At first contact, a message asking for help always gets the hotline number."""
+    if state.language is None and reading.asks_for_help and not any(svc.settings.hotline_number in r for r in replies):
+        return [svc.render("hotline_line", language)]
+    return []
 
 
 def first_delivery(svc: Services, msg: InboundMessage) -> bool:
@@ -106,7 +135,7 @@ def run_keyword(
     if keyword.action == "language":
         return language_menu(svc, person, language)
     svc.people.update(person, language=language, menu=None)
-    return converse(svc, msg, person, state, language, None, forced_intent="menu")
+    return converse(svc, msg, person, state, language, None, Reading(), forced_intent="menu")
 
 
 def erase_person(svc: Services, person: str) -> None:
@@ -117,23 +146,25 @@ def erase_person(svc: Services, person: str) -> None:
 
 
 def quick_exit(svc: Services, person: str) -> None:
-    """End the conversation at once: forget the session, flag any open case."""
+    """End the conversation at once: close any open case with a note, forget the session."""
     case = svc.cases.current_for(person)
     if case is not None and case.active:
-        svc.cases.add_note(case, "system", "The person used the quick-exit word. Do not write unless they do.")
-        svc.cases.update(case, "updated", safe_to_text="no")
-    svc.redis.delete(svc.keys.transcript(person), svc.keys.rasa_tracker(person))
+        svc.cases.add_note(case, "system", "The person used the quick-exit word: the chat ended. "
+                                           "Do not write unless they write again.")
+        svc.cases.update(case, "closed", status="closed", outcome="person_exited", closed_at=svc.clock(),
+                         safe_to_text="no")
+    svc.redis.delete(svc.keys.transcript(person), svc.keys.rasa_tracker(person), svc.keys.handoff_ack(person))
     svc.people.update(person, menu=None)
 
 
-def language_menu(svc: Services, person: str, language: str | None, unsupported: bool = False) -> list[str]:
+def language_menu(svc: Services, person: str, language: str | None, with_hotline: bool = False) -> list[str]:
     """Show the numbered language menu, each language named in its own script."""
     header_language = language or svc.registry.default
     lines = [svc.render("language_menu_header", header_language)]
     lines += [f"{number} {lang.name}" for number, lang in enumerate(svc.registry.languages, 1)]
-    if unsupported:
-        lines.append(f"📞 {svc.settings.hotline_number}")
     svc.people.update(person, menu=LANGUAGE_MENU)
+    if with_hotline:
+        return ["\n".join(lines), svc.render("hotline_line", header_language)]
     return ["\n".join(lines)]
 
 
@@ -148,18 +179,18 @@ class LanguageChoice:
 
 
 def resolve_language(
-    svc: Services, msg: InboundMessage, person: str, state: PersonState, risk: RiskFinding | None
+    svc: Services, msg: InboundMessage, person: str, state: PersonState, risk: RiskFinding | None,
+    reading: Reading,
 ) -> LanguageChoice:
-    """Pick the language: a menu choice, the sticky one (switched only on a confident 3+ word
-    message), the risk pattern's or a confident detection at first contact, else ask."""
+    """Pick the language: a menu choice or a named language, the sticky one (switched only on a
+    confident 3+ word message), the risk pattern's or a confident detection at first contact,
+    else ask once with the menu and then use the default language."""
+    picked = picked_language(svc, state, reading)
+    if picked is not None:
+        svc.people.update(person, language=picked, menu=None)
+        return LanguageChoice(picked, [svc.render("language_set", picked)], picked_from_menu=True)
     text = msg.reply_text
-    number = menu_number(text)
-    if state.menu == LANGUAGE_MENU and number is not None:
-        chosen = svc.registry.by_menu_number(number)
-        if chosen is not None:
-            svc.people.update(person, language=chosen.code, menu=None)
-            return LanguageChoice(chosen.code, [svc.render("language_set", chosen.code)], picked_from_menu=True)
-    detection = svc.detector.detect(text) if text and number is None else None
+    detection = svc.detector.detect(text) if text and not reading.short else None
     confident = detection is not None and detection.confident and detection.supported and bool(detection.language)
     if state.language:
         if confident and detection and detection.language != state.language and may_switch(svc, state.language,
@@ -173,9 +204,34 @@ def resolve_language(
     if confident and detection and detection.language:
         svc.people.update(person, language=detection.language)
         return LanguageChoice(detection.language, after=[svc.render("language_hint", detection.language)])
-    guess = detection.language if detection and detection.supported else None
+    by_script = script_language(svc, msg.reply_text)
+    if state.menu == LANGUAGE_MENU:  # asked once already: answer rather than ask again
+        language = by_script or svc.registry.default
+        svc.people.update(person, language=language, menu=None)
+        return LanguageChoice(language, after=[svc.render("language_hint", language)])
     unsupported = bool(detection and not detection.supported)
-    return LanguageChoice(None, language_menu(svc, person, guess, unsupported=unsupported))
+    with_hotline = unsupported or reading.asks_for_help
+    return LanguageChoice(None, language_menu(svc, person, by_script, with_hotline=with_hotline))
+
+
+def picked_language(svc: Services, state: PersonState, reading: Reading) -> str | None:
+    """Return a language chosen by number at the language menu, or named anywhere."""
+    if state.menu == LANGUAGE_MENU and reading.number is not None:
+        chosen = svc.registry.by_menu_number(reading.number)
+        if chosen is not None:
+            return chosen.code
+    if reading.language is not None and (reading.language != state.language or state.menu == LANGUAGE_MENU):
+        return reading.language
+    return None
+
+
+def script_language(svc: Services, text: str) -> str | None:
+    """Return the one supported language written in a message's script (Arabic, Bengali), if any."""
+    script = dominant_script(text)
+    if not script or script == "Latin":
+        return None
+    writers = [lang.code for lang in svc.registry.languages if lang.script == script]
+    return writers[0] if len(writers) == 1 else None
 
 
 def may_switch(svc: Services, current: str, detection: Detection) -> bool:
@@ -187,10 +243,14 @@ def may_switch(svc: Services, current: str, detection: Detection) -> bool:
     return svc.registry.get(detection.language).script != "Latin"
 
 
-def dialogue_input(svc: Services, msg: InboundMessage, state: PersonState) -> tuple[str, dict[str, object]]:
-    """Turn a message into Rasa input and metadata: digits become intents, '/' never passes."""
+def dialogue_input(
+    svc: Services, msg: InboundMessage, state: PersonState, reading: Reading
+) -> tuple[str, dict[str, object]]:
+    """Turn a message into Rasa input and metadata: menu answers become intents, '/' never passes."""
     text = msg.reply_text
-    number = menu_number(text)
+    number = reading.number
+    if reading.yes_no is not None and svc.menus.yes_no(state.menu):
+        number = svc.menus.yes_no(state.menu).get("yes" if reading.yes_no else "no")
     if number is not None:
         intent = svc.menus.choice(state.menu, number)
         if intent:
@@ -199,15 +259,15 @@ def dialogue_input(svc: Services, msg: InboundMessage, state: PersonState) -> tu
         return "/ask_resources", {"latitude": msg.location.latitude, "longitude": msg.location.longitude}
     if state.menu == PLACE_QUESTION and text:
         return "/ask_resources", {"place_text": text}
-    return text.lstrip("/").strip(), {}
+    return text.strip().lstrip("/").strip(), {}
 
 
 def converse(
     svc: Services, msg: InboundMessage, person: str, state: PersonState, language: str,
-    risk: RiskFinding | None, forced_intent: str | None = None,
+    risk: RiskFinding | None, reading: Reading, forced_intent: str | None = None,
 ) -> list[str]:
     """Ask Rasa what to say (or answer a gateway menu choice) and escalate when needed."""
-    user_input, extra = ("/" + forced_intent, {}) if forced_intent else dialogue_input(svc, msg, state)
+    user_input, extra = ("/" + forced_intent, {}) if forced_intent else dialogue_input(svc, msg, state, reading)
     if user_input.startswith("/") and user_input[1:] in GATEWAY_INTENTS:
         return gateway_choice(svc, person, language, user_input[1:])
     if not user_input:
@@ -222,6 +282,9 @@ def converse(
             return [svc.render("hotline_fallback", language)]
         reply = RasaReply()
     priority = rules.escalation_priority(reply, risk)
+    if priority is not None and reading.short and not user_input.startswith("/"):
+        log.info("short reply not escalated", extra={"priority": priority})
+        reply, priority = RasaReply([svc.render("utter_not_understood", language)], ["utter_not_understood"]), None
     if priority is not None:
         return rules.escalate(svc, msg, person, language, priority, reply, risk)
     remember_menu(svc, person, reply.responses)
@@ -251,4 +314,3 @@ def gateway_choice(svc: Services, person: str, language: str, intent: str) -> li
         return language_menu(svc, person, language)
     svc.people.update(person, menu=None)
     return rules.safety_answer(svc, person, language, intent == "safe_yes")
-

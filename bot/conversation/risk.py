@@ -24,14 +24,30 @@ def higher_priority(a: str | None, b: str | None) -> str | None:
     return min(ranked, key=PRIORITY_ORDER.index) if ranked else None
 
 
-def screen(registry: LanguageRegistry, text: str, preferred: str | None = None) -> RiskFinding | None:
-    """Search every language's risk patterns; prefer the person's own language on ties."""
+def screen(
+    registry: LanguageRegistry, text: str, preferred: str | None = None, detected: str | None = None
+) -> RiskFinding | None:
+    """Search every language's risk patterns; the finding's language is the one the message is in.
+
+    Every language is scored (never "first match wins"): the person's own language when its
+    patterns match, else the detected language when its patterns match, else the language
+    with the most matching patterns.
+    """
     folded = normalise(text)
     if not folded:
         return None
-    order = sorted(registry.languages, key=lambda lang: lang.code != preferred)
-    for priority in ("emergency", "urgent"):
-        for language in order:
-            if any(p.search(folded) for p in language.risk_patterns.get(priority, ())):
-                return RiskFinding(priority, language.code)
-    return None
+    hits: dict[str, int] = {}
+    priority: str | None = None
+    for language in registry.languages:
+        for level in ("emergency", "urgent"):
+            count = sum(1 for p in language.risk_patterns.get(level, ()) if p.search(folded))
+            if count:
+                hits[language.code] = hits.get(language.code, 0) + count
+                priority = higher_priority(priority, level)
+    if priority is None:
+        return None
+    for choice in (preferred, detected):
+        if choice in hits:
+            return RiskFinding(priority, str(choice))
+    best = max(registry.languages, key=lambda lang: hits.get(lang.code, 0))
+    return RiskFinding(priority, best.code)

@@ -10,6 +10,7 @@ from functools import lru_cache
 from flask import Flask, current_app
 from redis import Redis
 
+from bot.conversation.answers import Answers
 from bot.conversation.menus import Menus
 from bot.conversation.people import People
 from bot.core.identity import Vault, sender_key
@@ -18,15 +19,13 @@ from bot.core.store import Keys, connect
 from bot.dialogue.client import RasaClient
 from bot.handoff.cases import CaseStore
 from bot.handoff.outbound import Outbound
-from bot.language.catalogs import Catalogs
+from bot.language.catalogs import NOT_DISCREET_PREFIXED, Catalogs
 from bot.language.detect import LanguageDetector
 from bot.language.model import language_model_for
 from bot.language.registry import LanguageRegistry, load_registry
 from bot.resources.lookup import ResourceDesk, build_desk
 
 EXTENSION = "lantern"
-# Fragments, labels and already-neutral sentences never get the discreet first line.
-NOT_DISCREET_PREFIXED = ("category_", "fact_", "resources_", "language_", "discreet_", "exit_")
 
 
 @dataclass
@@ -46,6 +45,7 @@ class Services:
     rasa: RasaClient
     outbound: Outbound
     desk: ResourceDesk
+    answers: Answers
     clock: Callable[[], float] = field(default=time.time)
 
     def person_id(self, number: str) -> str:
@@ -55,8 +55,8 @@ class Services:
     def render(self, key: str, language: str, **values: object) -> str:
         """Render a sentence in a language with the standard numbers filled in.
 
-        In discreet mode a neutral first line comes first, so a lock-screen preview
-        shows nothing about the subject.
+        In discreet mode, a reply whose first line names a sensitive subject gets a neutral
+        greeting line first, so a lock-screen preview shows nothing about the subject.
         """
         direction = self.registry.get(language).direction
         numbers = {"hotline": self.settings.hotline_number, "emergency": self.settings.emergency_number}
@@ -64,9 +64,14 @@ class Services:
         if direction == "rtl":  # keep phone numbers and times left-to-right inside RTL text
             filled = {k: f"\u2066{v}\u2069" for k, v in filled.items()}
         text = self.catalogs.render(key, language, **filled)
-        if self.settings.discreet_mode and not key.startswith(NOT_DISCREET_PREFIXED):
+        if self.discreet(key, text, language):
             text = self.catalogs.render("discreet_first_line", language) + "\n" + text
         return text
+
+    def discreet(self, key: str, text: str, language: str) -> bool:
+        """Say whether a rendered reply needs the neutral first line."""
+        return (self.settings.discreet_mode and not key.startswith(NOT_DISCREET_PREFIXED)
+                and self.registry.alarming(text, language))
 
 
 def build_services(settings: Settings, redis: Redis | None = None) -> Services:
@@ -90,6 +95,7 @@ def build_services(settings: Settings, redis: Redis | None = None) -> Services:
         rasa=RasaClient(settings.rasa_urls, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
         outbound=Outbound(settings, people),
         desk=build_desk(settings, redis, keys, registry),
+        answers=Answers(registry),
     )
 
 

@@ -53,12 +53,13 @@ class Settings:
     rate_limit_per_hour: int = 120
     ip_rate_limit_per_minute: int = 600
     max_body_bytes: int = 64 * 1024
-    discreet_mode: bool = False
+    discreet_mode: bool = True
     staff_api_token: str = ""
     staff_session_idle_minutes: int = 30
     staff_session_max_hours: int = 12
     handoff_unclaimed_seconds: int = 300
     handoff_reopen_seconds: int = 3600
+    handoff_ack_seconds: int = 300
     operating_hours: str = "Mon-Sun 00:00-24:00"
     operating_timezone: str = "UTC"
     holidays: tuple[str, ...] = ()

@@ -43,6 +43,10 @@ class Keys:
         """Key marking a provider message id as seen."""
         return f"{self.prefix}seen:{message_hash}"
 
+    def handoff_ack(self, person: str) -> str:
+        """Key marking that a person's message to staff was acknowledged recently."""
+        return f"{self.prefix}handoffack:{person}"
+
     def resource_query(self, person: str) -> str:
         """Key of a person's last resource query (place, category, page)."""
         return f"{self.prefix}resq:{person}"
@@ -112,4 +116,4 @@ class Keys:
     def person_keys(self, person: str) -> list[str]:
         """Return every fixed-name key (gateway and Rasa tracker) that belongs to one person."""
         return [self.person(person), self.transcript(person), self.person_case(person),
-                self.resource_query(person), self.rasa_tracker(person)]
+                self.resource_query(person), self.handoff_ack(person), self.rasa_tracker(person)]

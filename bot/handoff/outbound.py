@@ -87,7 +87,7 @@ class Outbound:
             raise OutboundRefused(f"No Twilio sender configured for {channel}.")
         try:
             message = self.client.messages.create(
-                to=adapter.address(number), from_=adapter.address(sender), body=body
+                to=adapter.address(number), from_=adapter.address(sender), body=adapter.prepare(body)
             )
         except TwilioException as exc:
             log.warning("outbound failed", extra={"channel": channel, "error": type(exc).__name__})

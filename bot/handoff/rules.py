@@ -9,7 +9,7 @@ from babel.core import UnknownLocaleError
 from babel.dates import format_datetime
 from redis.exceptions import RedisError
 
-from bot.conversation.menus import menu_number
+from bot.conversation.answers import Reading
 from bot.conversation.people import PersonState
 from bot.conversation.risk import RiskFinding, higher_priority
 from bot.core.services import Services
@@ -86,17 +86,39 @@ def open_case(svc: Services, msg: InboundMessage, person: str, language: str, pr
 
 def relay_to_staff(
     svc: Services, msg: InboundMessage, person: str, state: PersonState, case: Case,
-    risk: RiskFinding | None,
+    risk: RiskFinding | None, reading: Reading, keyword: str | None,
 ) -> list[str]:
-    """While staff own the chat: add the message to the case, stay silent (bar safety answers)."""
+    """While staff own the chat: relay the message to the case and acknowledge it.
+
+    A safety answer is recorded; MENU, 0, LANGUAGE and a language name are explained (the
+    menu is paused until the chat ends); anything else gets a short acknowledgement with the
+    hotline, at most once per HANDOFF_ACK_SECONDS.
+    """
     svc.cases.add_turn(case, "user", msg.transcript_text())
     if risk is not None:
         svc.cases.escalate_priority(case, risk.priority, f"{REASONS[risk.priority]} (screen)")
-    number = menu_number(msg.reply_text)
-    if state.menu == SAFETY_CHECK and number in (1, 2):
-        svc.people.update(person, menu=None)
-        return safety_answer(svc, person, case.language, number == 1)
+    if state.menu == SAFETY_CHECK:
+        safe = reading.yes_no if reading.yes_no is not None else {1: True, 2: False}.get(reading.number or -1)
+        if safe is not None:
+            svc.people.update(person, menu=None)
+            return safety_answer(svc, person, case.language, safe)
+    language = case.language
+    if reading.language is not None and reading.language != language:
+        language = reading.language
+        svc.people.update(person, language=language)
+        svc.cases.update(case, "updated", language=language)
+    if keyword in ("menu", "language") or reading.number == 0 or reading.language is not None:
+        return bot_turns(svc, case, [svc.render("handoff_menu_paused", language)])
+    if svc.redis.set(svc.keys.handoff_ack(person), "1", nx=True, ex=svc.settings.handoff_ack_seconds):
+        return bot_turns(svc, case, [svc.render("handoff_ack", language)])
     return []
+
+
+def bot_turns(svc: Services, case: Case, texts: list[str]) -> list[str]:
+    """Add what the bot says during a handoff to the case transcript, and return it."""
+    for text in texts:
+        svc.cases.add_turn(case, "bot", text)
+    return texts
 
 
 def safety_answer(svc: Services, person: str, language: str, safe: bool) -> list[str]:

@@ -15,6 +15,9 @@ from bot.language.messages import SOURCE
 log = logging.getLogger(__name__)
 DOMAIN = "messages"
 
+# Fragments and labels are parts of other replies: they never get a first line of their own.
+NOT_DISCREET_PREFIXED = ("category_", "fact_", "resources_", "discreet_")
+
 
 class _Defaults(dict):  # type: ignore[type-arg]
     """Leave unknown placeholders as they are instead of failing."""

@@ -10,16 +10,16 @@ from pathlib import Path
 import yaml
 from babel.messages.pofile import read_po
 
-from bot.language.catalogs import placeholders
+from bot.language.catalogs import NOT_DISCREET_PREFIXED, Catalogs, placeholders
 from bot.language.messages import SOURCE
 from bot.language.nlu_data import read_nlu_file
-from bot.language.registry import LanguageDataError, load_language
+from bot.language.registry import LanguageDataError, LanguageRegistry, load_language, load_registry
 from bot.language.segments import count_segments
+from webhooks.twilio import sms_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_VALUES = {"hotline": "+254 800 123 456", "emergency": "112", "back_at": "Mon 08:00"}
-TARGET_SEGMENTS = 2
-MAX_SEGMENTS = 3
+MAX_SEGMENTS = 2
 MIN_EXAMPLES = 15
 MENU_ONLY_INTENTS_FILE = ROOT / "domain" / "menus.yml"
 
@@ -37,7 +37,7 @@ def nlu_intents() -> list[str]:
     return [i for i in domain_intents if i not in menu_only]
 
 
-def check_catalog(code: str, problems: list[str], report: list[str]) -> None:
+def check_catalog(code: str, registry: LanguageRegistry, problems: list[str], report: list[str]) -> None:
     """Check completeness, fuzziness, placeholders and segment counts of a catalog."""
     path = ROOT / "locales" / code / "LC_MESSAGES" / "messages.po"
     if not path.exists():
@@ -65,12 +65,32 @@ def check_catalog(code: str, problems: list[str], report: list[str]) -> None:
                 f"differ from source {sorted(placeholders(english))}"
             )
             continue
-        count = count_segments(text.format(**SAMPLE_VALUES))
-        report.append(f"{code}\t{key}\t{count.encoding}\t{count.units}\t{count.segments}")
+        filled = text.format(**SAMPLE_VALUES)
+        if registry.alarming(filled, code) and not key.startswith(NOT_DISCREET_PREFIXED):
+            greeting = str(found["discreet_first_line"].string) if "discreet_first_line" in found else ""
+            filled = f"{greeting}\n{filled}"  # discreet mode (the default) adds the neutral line
+        report.append(channel_row(code, key, filled))
+        count = count_segments(sms_text(filled))
         if count.segments > MAX_SEGMENTS:
             problems.append(f"{code}: {key}: {count.segments} SMS segments (max {MAX_SEGMENTS})")
-        elif count.segments > TARGET_SEGMENTS:
-            print(f"warning: {code}: {key}: {count.segments} segments (target {TARGET_SEGMENTS})")
+
+
+def channel_row(code: str, key: str, text: str) -> str:
+    """Return a report line: SMS encoding, units and segments (as sent by SMS), WhatsApp characters."""
+    sms = count_segments(sms_text(text))
+    return f"{code}\t{key}\t{sms.encoding}\t{sms.units}\t{sms.segments}\t{len(text)}"
+
+
+def check_language_menu(registry: LanguageRegistry, problems: list[str], report: list[str]) -> None:
+    """Check the language menu (built from every language's name) fits in the SMS limit."""
+    catalogs = Catalogs(ROOT / "locales", registry.codes)
+    for lang in registry.languages:
+        header = catalogs.render("language_menu_header", lang.code)
+        menu = "\n".join([header] + [f"{n} {each.name}" for n, each in enumerate(registry.languages, 1)])
+        report.append(channel_row(lang.code, "language_menu", menu))
+        segments = count_segments(sms_text(menu)).segments
+        if segments > MAX_SEGMENTS:
+            problems.append(f"{lang.code}: language menu: {segments} SMS segments (max {MAX_SEGMENTS})")
 
 
 def check_nlu(code: str, intents: list[str], problems: list[str]) -> None:
@@ -127,14 +147,16 @@ def domain_problems(root: Path = ROOT) -> list[str]:
     return problems
 
 
-def check_language(entry: dict, intents: list[str], problems: list[str], report: list[str]) -> None:  # type: ignore[type-arg]
+def check_language(
+    entry: dict[str, object], registry: LanguageRegistry, intents: list[str], problems: list[str], report: list[str]
+) -> None:
     """Run every check for one language."""
     code = str(entry["code"])
     try:
         load_language(entry, ROOT / "locales")
     except (LanguageDataError, KeyError) as exc:
         problems.append(f"{code}: {exc}")
-    check_catalog(code, problems, report)
+    check_catalog(code, registry, problems, report)
     check_nlu(code, intents, problems)
 
 
@@ -147,11 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     entries = yaml.safe_load((ROOT / "locales" / "languages.yml").read_text(encoding="utf-8"))
     intents = nlu_intents()
     problems: list[str] = domain_problems()
-    report = ["language\tkey\tencoding\tunits\tsegments"]
+    report = ["language\tkey\tsms_encoding\tsms_units\tsms_segments\twhatsapp_chars"]
+    registry = load_registry(ROOT / "locales")
+    check_language_menu(registry, problems, report)
     for entry in entries["languages"]:
         if args.lang and entry["code"] not in args.lang:
             continue
-        check_language(entry, intents, problems, report)
+        check_language(entry, registry, intents, problems, report)
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text("\n".join(report) + "\n", encoding="utf-8")

@@ -66,7 +66,7 @@ SOURCE: dict[str, str] = dict(
         ),
         message(
             "utter_ask_place",
-            "📍 Which town are you in? Reply with its name or share your location.",
+            "Which town are you in? Reply with its name or share your location. Hotline: {hotline}"
         ),
         message(
             "utter_no_resources",
@@ -75,18 +75,16 @@ SOURCE: dict[str, str] = dict(
         ),
         message(
             "utter_escalate_emergency",
-            "🚨 In danger now? Call {emergency}. Hotline: {hotline} (free). "
-            "A person from our team will answer you here.",
+            "Free call: {hotline}, or {emergency}. A person from our team will answer you here."
         ),
         message(
             "utter_escalate_urgent",
-            "You are not alone. Hotline: {hotline} (free, confidential). "
-            "Emergency: {emergency}. A person from our team will answer you here soon.",
+            "Free call: {hotline}, or {emergency}. You are not alone. A person from our team will "
+            "answer you here soon."
         ),
         message(
             "utter_escalate_normal",
-            "OK. A person from our team will answer you here soon. "
-            "You can also call {hotline}.",
+            "OK. A person from our team will answer you here soon. Free call: {hotline}"
         ),
         message("utter_safety_check", "Is it safe to text now? Reply 1 yes, 2 no"),
         message(
@@ -101,11 +99,14 @@ SOURCE: dict[str, str] = dict(
         message(
             "utter_not_understood",
             "Sorry, I did not understand. Reply with a number:\n"
-            "1 Warning signs\n2 Get help\n3 Talk to a person\n0 Menu",
+            "1 Warning signs\n"
+            "2 Get help\n"
+            "3 Talk to a person\n"
+            "0 Menu"
         ),
         # --- Sentences the gateway sends itself ------------------------------------
-        message("discreet_first_line", "Hi 🙂"),
-        message("language_menu_header", "🌐 Reply with a number to choose your language:"),
+        message("discreet_first_line", "Hi"),
+        message("language_menu_header", "Language? Reply with a number:"),
         message("language_set", "OK, we will write in English."),
         message("language_hint", "To change language, send LANGUAGE."),
         message(
@@ -128,21 +129,14 @@ SOURCE: dict[str, str] = dict(
             "Lantern: free, private help. Hotline {hotline}. Emergency {emergency}. "
             "Send STOP to stop, DELETE to erase your data.",
         ),
-        message(
-            "delete_confirm",
-            "Done. We deleted your messages and data. Hotline: {hotline}",
-        ),
-        message("exit_reply", "Thank you. Goodbye."),
+        message("delete_confirm", "Done."),
+        message("exit_reply", "Done."),
         message(
             "media_unsupported",
             "I can only read text. Please type your question.\nReply 0 menu",
         ),
         message("safe_yes", "OK. A person will write here soon. Send EXIT to end at once."),
-        message(
-            "safe_no",
-            "OK. We will not write first. Delete this chat if needed. "
-            "Call {hotline} when you can (free).",
-        ),
+        message("safe_no", "OK. We will not write first. Delete this chat if needed. Free call: {hotline}"),
         message("handoff_joined", "A person from our team is here now. You can write freely."),
         message(
             "handoff_waiting",
@@ -158,6 +152,13 @@ SOURCE: dict[str, str] = dict(
             "handoff_closed",
             "Our team closed this chat. You can write again any time.\nReply 0 menu",
         ),
+        message("handoff_ack", "Our team has your message and will answer here. Free call: {hotline}"),
+        message(
+            "handoff_menu_paused",
+            "You are chatting with our team. To end the chat and get the menu, send EXIT. Free call: "
+            "{hotline}"
+        ),
+        message("hotline_line", "Free call: {hotline}"),
         message("resources_header", "Places that can help:"),
         message("resources_more", "Reply 4 more, 0 menu"),
         message("resources_last", "Reply 0 menu"),

@@ -1,4 +1,4 @@
-"""Load the languages Lantern speaks and each one's data (keywords, risk patterns)."""
+"""Load the languages Lantern speaks and each one's data (keywords, answer words, risk patterns)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ class Language:
     resource_categories: dict[str, tuple[str, ...]]  # normalised
     resource_filters: dict[str, tuple[str, ...]]  # normalised
     detection_markers: frozenset[str] = field(default_factory=frozenset)
+    answers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "yes"/"no" -> normalised replies
+    choices: dict[int, tuple[str, ...]] = field(default_factory=dict)  # menu number -> its words
+    names: tuple[str, ...] = ()  # ways people name this language, normalised
+    greetings: tuple[str, ...] = ()
+    help_words: tuple[str, ...] = ()
+    alarm_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,12 @@ class LanguageRegistry:
     def get(self, code: str | None) -> Language:
         """Return a language by code, or the default one."""
         return self.by_code.get(code or "", self.by_code[self.default])
+
+    def alarming(self, text: str, language: str | None) -> bool:
+        """Say whether a text's first line names a sensitive subject (in its language or the default)."""
+        first_line = f" {normalise(text.strip().split(chr(10), 1)[0])} "
+        words = {*self.get(language).alarm_words, *self.get(self.default).alarm_words}
+        return any(f" {word} " in first_line for word in words)
 
     def by_menu_number(self, number: int) -> Language | None:
         """Return the language listed under a language-menu number (1-based)."""
@@ -90,6 +102,24 @@ def _normalised_lists(data: object, path: Path, section: str) -> dict[str, tuple
     """Read a mapping of name -> words, normalised the way messages are before matching."""
     lists = _word_lists(data, path, section)
     return {name: tuple(filter(None, (normalise(word) for word in words))) for name, words in lists.items()}
+
+
+def _normalised_words(data: object, path: Path, section: str) -> tuple[str, ...]:
+    """Read a list of words or phrases, normalised the way messages are before matching."""
+    if data is None:
+        return ()
+    if not isinstance(data, list) or not all(isinstance(i, (str, int)) for i in data):
+        raise LanguageDataError(f"{path}: '{section}' must be a list of words")
+    return tuple(dict.fromkeys(filter(None, (normalise(str(word)) for word in data))))
+
+
+def _choices(data: object, path: Path) -> dict[int, tuple[str, ...]]:
+    """Read the words for each menu number."""
+    lists = _normalised_lists(data, path, "choices")
+    try:
+        return {int(number): words for number, words in lists.items()}
+    except ValueError as exc:
+        raise LanguageDataError(f"{path}: 'choices' keys must be menu numbers") from exc
 
 
 def _risk_patterns(data: object, path: Path) -> dict[str, tuple[re.Pattern[str], ...]]:
@@ -130,6 +160,12 @@ def load_language(entry: dict, locales_dir: Path) -> Language:  # type: ignore[t
         resource_categories=_normalised_lists(data.get("resource_categories"), path, "resource_categories"),
         resource_filters=_normalised_lists(data.get("resource_filters"), path, "resource_filters"),
         detection_markers=frozenset(str(m).lower() for m in markers),
+        answers=_normalised_lists(data.get("answers"), path, "answers"),
+        choices=_choices(data.get("choices"), path),
+        names=_normalised_words(data.get("names"), path, "names"),
+        greetings=_normalised_words(data.get("greetings"), path, "greetings"),
+        help_words=_normalised_words(data.get("help_words"), path, "help_words"),
+        alarm_words=_normalised_words(data.get("alarm_words"), path, "alarm_words"),
     )
 
 
