@@ -25,7 +25,7 @@ CATALOG_PO := $(wildcard locales/*/LC_MESSAGES/*.po) $(wildcard bot/staff/transl
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
 
 .PHONY: help python venv run test test-fast train chat lint typecheck catalogs compile-catalogs \
-	lang-check bench bench-nlu bench-handoff bench-resources audit staff-user import-resources clean
+	lang-check bench bench-nlu bench-handoff bench-conversation bench-resources audit staff-user import-resources clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -99,6 +99,9 @@ bench-nlu: $(STAMP) ## NLU accuracy/macro-F1 per language, training time -> benc
 
 bench-handoff: $(STAMP) compile-catalogs train ## Risk message to console event latency -> bench/results/handoff.md
 	$(PY) -m bench.handoff
+
+bench-conversation: $(STAMP) compile-catalogs train ## Replay whole conversations per language -> bench/results/conversation.md
+	$(PY) -m bench.conversation
 
 bench-resources: $(STAMP) ## Lookup latency on a 10,000-entry directory -> bench/results/resources.md
 	$(PY) -m bench.resources

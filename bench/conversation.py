@@ -23,7 +23,7 @@ from bot.language.registry import LanguageRegistry
 from bot.language.segments import count_segments
 from webhooks.twilio import sms_text
 
-SCRIPTS = Path(__file__).parent / "conversations"
+SCRIPTS = Path(__file__).parent / "conversations" / "unseen"
 PHONE = re.compile(r"\+?\d[\d ]{1,14}\d")
 TARGETS = "0 silent turns outside STOP; cases opened on non-risk turns <= 2%; risk recall >= 0.97"
 
@@ -204,15 +204,20 @@ def main() -> None:
     from bench.common import running_stack, write_result
     from bot.core.identity import sender_key
     from bot.core.store import Keys, connect
+    from bot.language.catalogs import Catalogs
     from bot.language.registry import load_registry
     from tests.conftest import replies
+    from tests.conversations import first_contact_for_help, scenario
 
-    scripts = load_scripts()
     with running_stack() as stack:
         settings = stack.settings
         redis = connect(settings.redis_url)
         keys = Keys(settings.redis_key_prefix, settings.rasa_key_prefix)
         registry = load_registry(settings.locales_dir)
+        catalogs = Catalogs(settings.locales_dir, registry.codes)
+        scripts = [scenario(registry, catalogs, code) for code in registry.codes]
+        scripts += [first_contact_for_help(registry, code) for code in registry.codes]
+        scripts += load_scripts()
         validator = RequestValidator(settings.twilio_auth_token)
         url = settings.public_url + "/webhooks/twilio"
         session = requests.Session()
@@ -235,8 +240,9 @@ def main() -> None:
         outcomes = [turn for script in scripts for turn in play(script, registry, send, case_of)]
         seconds = time.perf_counter() - started
     scores = score(outcomes, settings.hotline_number)
-    report = (f"# Conversation benchmark\n\n{len(scripts)} conversations, {len(outcomes)} turns from "
-              f"`bench/conversations/` (written by people who never saw `intents/`), replayed through the real "
+    report = (f"# Conversation benchmark\n\n{len(scripts)} conversations, {len(outcomes)} turns: the conversation "
+              f"tests' scripts (`tests/conversations.py`, one per language) and `bench/conversations/` (written by "
+              f"people who never saw `intents/`, never trained on), replayed through the real "
               f"stack (gateway, Rasa, actions, Redis) in {seconds:.0f} s.\nTargets: {TARGETS}. \"Relayed quietly\": "
               f"a message to staff inside the acknowledgement interval (HANDOFF_ACK_SECONDS) is relayed to the case "
               f"without a new acknowledgement, by design. Segments: every reply as it would go by SMS (no emoji, "

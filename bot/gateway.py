@@ -104,17 +104,28 @@ def nlg() -> Response:
             log.error("unknown response", extra={"intent": key})
             key = "utter_not_understood"
         text = svc.render(key, language)
-    return jsonify({"text": text, "custom": {"lantern": {"response": key, "language": language}}})
+    custom = {"response": key, "language": language, "confidence": intent_confidence(body.get("tracker") or {})}
+    return jsonify({"text": text, "custom": {"lantern": custom}})
+
+
+def latest_user_event(tracker: dict[str, Any]) -> dict[str, Any]:
+    """Return the latest user event Rasa sent with a callback (empty when none)."""
+    for event in reversed(tracker.get("events") or []):
+        if event.get("event") == "user":
+            return dict(event)
+    return {}
 
 
 def tracker_language(tracker: dict[str, Any], default: str) -> str:
     """Find the language the gateway sent with the latest user message."""
-    for event in reversed(tracker.get("events") or []):
-        if event.get("event") == "user":
-            language = (event.get("metadata") or {}).get("language")
-            if language:
-                return str(language)
-    return default
+    language = (latest_user_event(tracker).get("metadata") or {}).get("language")
+    return str(language) if language else default
+
+
+def intent_confidence(tracker: dict[str, Any]) -> float | None:
+    """Return the NLU's confidence in the latest message's intent, if Rasa sent it."""
+    confidence = ((latest_user_event(tracker).get("parse_data") or {}).get("intent") or {}).get("confidence")
+    return float(confidence) if isinstance(confidence, (int, float)) else None
 
 
 @bp.get("/healthz")

@@ -37,6 +37,7 @@ class FakeRasa:
 
     render: Callable[[str, str], str]
     answers: dict[str, list[str]] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)  # message text -> the NLU's confidence
     down: bool = False
     sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     events: list[tuple[str, str]] = field(default_factory=list)
@@ -51,7 +52,7 @@ class FakeRasa:
         else:
             responses = self.answers.get(text, ["utter_not_understood"])
         language = str(metadata.get("language", "en"))
-        return RasaReply([self.render(r, language) for r in responses], list(responses))
+        return RasaReply([self.render(r, language) for r in responses], list(responses), self.confidence.get(text))
 
     def _event(self, name: str, sender: str) -> None:
         """Record a tracker event call, failing when down."""

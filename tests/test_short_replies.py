@@ -212,3 +212,39 @@ def test_a_language_name_inside_a_disclosure_still_escalates(pipeline: Pipeline,
     pipeline.text(text)
     case = pipeline.case()
     assert case is not None and case.active
+
+
+@pytest.mark.parametrize("plea", ["help pls", "hi can someone help me pls", "tulong po", "nisaidie tafadhali"])
+def test_a_bare_plea_for_help_asks_for_a_person_with_the_hotline(pipeline: Pipeline, plea: str) -> None:
+    choose(pipeline)
+    pipeline.rasa.answers[plea] = ["utter_escalate_emergency"]
+    replies = pipeline.text(plea)
+    case = pipeline.case()
+    assert case is not None and case.priority == "normal"
+    assert replies[0] == pipeline.render("utter_escalate_normal")
+
+
+@pytest.mark.parametrize("text", ["sos", "help me now", "help he has a knife"])
+def test_a_distress_call_is_still_an_emergency(pipeline: Pipeline, text: str) -> None:
+    choose(pipeline)
+    pipeline.text(text)
+    case = pipeline.case()
+    assert case is not None and case.priority == "emergency"
+
+
+def test_an_unsure_risk_guess_gets_the_hotline_and_the_offer_of_a_person(pipeline: Pipeline) -> None:
+    choose(pipeline)
+    text = "they want 300 euro for processing my papers"
+    pipeline.rasa.answers[text], pipeline.rasa.confidence[text] = ["utter_escalate_urgent"], 0.3
+    assert pipeline.text(text) == [pipeline.render("utter_report")]
+    assert pipeline.case() is None
+    assert pipeline.text("3") and pipeline.rasa.sent[-1][1] == "/ask_human"
+
+
+def test_a_sure_risk_guess_opens_a_case(pipeline: Pipeline) -> None:
+    choose(pipeline)
+    text = "the madam shouts and i sleep in the kitchen"
+    pipeline.rasa.answers[text], pipeline.rasa.confidence[text] = ["utter_escalate_urgent"], 0.8
+    pipeline.text(text)
+    case = pipeline.case()
+    assert case is not None and case.priority == "urgent"

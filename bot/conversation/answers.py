@@ -15,6 +15,8 @@ _LINE_OPTION = re.compile(r"^\s*(\d{1,2})[.)]?\s+(\D.*?)\s*$", re.M)
 _INLINE_OPTION = re.compile(r"(?<![\d+])(\d{1,2})\s+([^\d,\n.;:]+)")
 MAX_LABEL_WORDS = 5
 MAX_ANSWER_WORDS = 4
+MAX_PLEA_WORDS = 6
+DISTRESS_CALLS = {"sos", "mayday"}  # a plea with these is an emergency, not a request for a person
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Reading:
     greeting: bool = False
     asks_for_help: bool = False
     only_language: bool = False  # the whole message is a language's name
+    plea: bool = False  # only a plea for help, nothing more
 
     @property
     def short(self) -> bool:
@@ -126,6 +129,18 @@ class Answers:
         folded = f" {normalise(text)} "
         return any(f" {word} " in folded for lang in self.registry.languages for word in lang.help_words)
 
+    @cached_property
+    def _plea_vocabulary(self) -> set[str]:
+        """Every word of help words, plea words and greetings, in any language."""
+        words = {word for lang in self.registry.languages
+                 for phrase in (*lang.help_words, *lang.plea_words, *lang.greetings) for word in phrase.split()}
+        return words - DISTRESS_CALLS
+
+    def is_plea(self, text: str) -> bool:
+        """Say whether a message is only a plea for help ("help me pls", "tulong po"), saying nothing more."""
+        words = normalise(text).split()
+        return 0 < len(words) <= MAX_PLEA_WORDS and self.asks_for_help(text) and set(words) <= self._plea_vocabulary
+
     def read(self, text: str, language: str | None, options: dict[int, str] | None = None,
              language_menu: bool = False) -> Reading:
         """Read a message as a short reply; outside the language menu a yes/no beats a language name."""
@@ -136,7 +151,7 @@ class Answers:
         return Reading(
             number=self.number(text, language, options), yes_no=yes_no, language=named,
             greeting=self.is_greeting(text), asks_for_help=self.asks_for_help(text),
-            only_language=named is not None and len(normalise(text).split()) == 1,
+            only_language=named is not None and len(normalise(text).split()) == 1, plea=self.is_plea(text),
         )
 
 

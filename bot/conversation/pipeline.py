@@ -282,14 +282,34 @@ def converse(
             return [svc.render("hotline_fallback", language)]
         reply = RasaReply()
     priority = rules.escalation_priority(reply, risk)
-    if priority is not None and reading.short and not user_input.startswith("/"):
-        log.info("short reply not escalated", extra={"priority": priority})
-        reply, priority = RasaReply([svc.render("utter_not_understood", language)], ["utter_not_understood"]), None
+    if priority is not None and not user_input.startswith("/"):  # a menu choice of a person is always meant
+        reply, priority, risk = gate_escalation(svc, language, reading, reply, priority, risk)
     if priority is not None:
         return rules.escalate(svc, msg, person, language, priority, reply, risk)
     remember_menu(svc, person, reply.responses)
     keep_rasa_session_short(svc, person)
     return reply.texts
+
+
+def gate_escalation(
+    svc: Services, language: str, reading: Reading, reply: RasaReply, priority: str, risk: RiskFinding | None,
+) -> tuple[RasaReply, str | None, RiskFinding | None]:
+    """Keep escalation for disclosure and danger.
+
+    A short reply (yes/no, number, greeting, language) never escalates by itself; a bare plea
+    for help asks for a person (a normal case, with the hotline); an unsure NLU guess with no
+    risk pattern behind it gets the hotline and the offer of a person instead of a case.
+    """
+    if reading.short:
+        log.info("short reply not escalated", extra={"priority": priority})
+        return RasaReply([svc.render("utter_not_understood", language)], ["utter_not_understood"]), None, None
+    if reading.plea and priority != "normal":
+        return reply, "normal", None
+    unsure = reply.confidence is not None and reply.confidence < svc.settings.nlu_escalation_confidence
+    if risk is None and priority != "normal" and unsure:
+        log.info("unsure risk guess answered with the hotline", extra={"priority": priority})
+        return RasaReply([svc.render("utter_report", language)], ["utter_report"]), None, None
+    return reply, priority, risk
 
 
 def keep_rasa_session_short(svc: Services, person: str) -> None:

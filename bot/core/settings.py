@@ -60,6 +60,7 @@ class Settings:
     handoff_unclaimed_seconds: int = 300
     handoff_reopen_seconds: int = 3600
     handoff_ack_seconds: int = 300
+    nlu_escalation_confidence: float = 0.5
     operating_hours: str = "Mon-Sun 00:00-24:00"
     operating_timezone: str = "UTC"
     holidays: tuple[str, ...] = ()

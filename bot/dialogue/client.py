@@ -18,6 +18,7 @@ class RasaReply:
 
     texts: list[str] = field(default_factory=list)
     responses: list[str] = field(default_factory=list)
+    confidence: float | None = None  # the NLU's confidence in the intent behind the reply
 
 
 class RasaClient:
@@ -56,6 +57,8 @@ class RasaClient:
             lantern = (item.get("custom") or {}).get("lantern") or {}
             if lantern.get("response"):
                 reply.responses.append(str(lantern["response"]))
+            if reply.confidence is None and isinstance(lantern.get("confidence"), (int, float)):
+                reply.confidence = float(lantern["confidence"])
         if not reply.texts:
             raise RasaUnavailable("empty answer")
         return reply

@@ -39,6 +39,7 @@ class Language:
     greetings: tuple[str, ...] = ()
     help_words: tuple[str, ...] = ()
     alarm_words: tuple[str, ...] = ()
+    plea_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def load_language(entry: dict, locales_dir: Path) -> Language:  # type: ignore[t
         greetings=_normalised_words(data.get("greetings"), path, "greetings"),
         help_words=_normalised_words(data.get("help_words"), path, "help_words"),
         alarm_words=_normalised_words(data.get("alarm_words"), path, "alarm_words"),
+        plea_words=_normalised_words(data.get("plea_words"), path, "plea_words"),
     )
 
 
