@@ -187,9 +187,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def reply_languages(stack: Stack, text: str) -> set[str]:
-    """Return the languages whose catalog renders exactly this reply (any response key)."""
+    """Return the languages whose catalog renders exactly this reply (any response key, any channel)."""
     from bot.core.services import get_services
     from bot.language.messages import SOURCE
+    from webhooks.twilio import sms_text
 
     with stack.app.app_context():
         svc = get_services()
@@ -197,9 +198,16 @@ def reply_languages(stack: Stack, text: str) -> set[str]:
         for code in svc.registry.codes:
             for key in SOURCE:
                 rendered = svc.render(key, code)
-                if text == rendered or (key.startswith("resources_header") and text.startswith(rendered)):
-                    found.add(code)
+                for form in (rendered, sms_text(rendered)):
+                    if text == form or (key.startswith("resources_header") and text.startswith(form)):
+                        found.add(code)
         return found
+
+
+def content(reply: str) -> str:
+    """Return a reply without the neutral greeting line discreet mode may put first."""
+    first, _, rest = reply.partition("\n")
+    return rest if rest and len(first.split()) == 1 and not any(ch.isdigit() for ch in first) else reply
 
 
 class StaffBrowser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Stack, TwilioHarness, new_number, reply_languages, stack_settings
+from tests.conftest import Stack, TwilioHarness, content, new_number, reply_languages, stack_settings
 
 pytestmark = pytest.mark.stack
 
@@ -35,11 +35,11 @@ def test_numbered_menus_navigate_deterministically(twilio: TwilioHarness, stack:
     """Digits walk the warning-signs pages and the help menu, whatever NLU would say."""
     sender = new_number()
     choose_language(twilio, sender, 1)
-    assert twilio.text(sender, "1")[0].startswith("⚠️ Warning signs (1/3)")
-    assert twilio.text(sender, "1")[0].startswith("⚠️ Warning signs (2/3)")
-    assert twilio.text(sender, "1")[0].startswith("⚠️ Warning signs (3/3)")
+    assert twilio.text(sender, "1")[0].startswith("Warning signs (1/3)")
+    assert twilio.text(sender, "1")[0].startswith("Warning signs (2/3)")
+    assert twilio.text(sender, "1")[0].startswith("Warning signs (3/3)")
     assert twilio.text(sender, "2")[0].startswith("Get help:")
-    assert twilio.text(sender, "3")[0].startswith("Your rights at work")
+    assert content(twilio.text(sender, "3")[0]).startswith("Your rights at work")
     assert twilio.text(sender, "0")[0].startswith("Hi, this is Lantern")
     assert "\n1 English" in twilio.text(sender, "4")[0]
 
@@ -47,10 +47,10 @@ def test_numbered_menus_navigate_deterministically(twilio: TwilioHarness, stack:
 @pytest.mark.parametrize(
     ("text", "expected_start"),
     [
-        ("how can i tell if this job offer abroad is fake", "⚠️ Warning signs (1/3)"),
-        ("i want to go work in dubai what should i check first", "✈️ Safe travel (1/2)"),
+        ("how can i tell if this job offer abroad is fake", "Warning signs (1/3)"),
+        ("i want to go work in dubai what should i check first", "Safe travel (1/2)"),
         ("can my employer refuse to give me a day off", "Your rights at work"),
-        ("if i call the hotline do i have to say my name", "📞 Hotline"),
+        ("if i call the hotline do i have to say my name", "Hotline"),
         ("who won the football match yesterday", "Sorry, I can only help"),
     ],
 )
@@ -58,13 +58,13 @@ def test_unseen_english_questions(twilio: TwilioHarness, text: str, expected_sta
     """Questions not in the training data get the right answer."""
     sender = new_number()
     choose_language(twilio, sender, 1)
-    assert twilio.text(sender, text)[0].startswith(expected_start)
+    assert content(twilio.text(sender, text)[0]).startswith(expected_start)
 
 
 def test_confident_first_message_is_answered_in_its_language_with_a_hint(twilio: TwilioHarness, stack: Stack) -> None:
     """A 3+ word first message in Spanish is answered in Spanish, plus how to change language."""
     replies = twilio.text(new_number(), "como puedo saber si una oferta de trabajo es falsa")
-    assert replies[0].startswith("⚠️"), replies
+    assert content(replies[0]).startswith("Alertas"), replies
     assert reply_languages(stack, replies[-1]) == {"es"}
     assert "IDIOMA" in replies[-1]
 
@@ -94,7 +94,7 @@ def test_slash_commands_never_reach_rasa_as_intents(twilio: TwilioHarness) -> No
     sender = new_number()
     choose_language(twilio, sender, 1)
     replies = twilio.text(sender, "/signs_page_3")
-    assert replies and not any(r.startswith("⚠️ Warning signs (3/3)") for r in replies)
+    assert replies and not any(r.startswith("Warning signs (3/3)") for r in replies)
 
 
 def test_a_long_conversation_keeps_getting_answers(stack: Stack) -> None:

@@ -240,3 +240,11 @@ def test_different_people_have_separate_state(pipeline: Pipeline) -> None:
     pipeline.text("hi", OTHER)
     pipeline.text("3", OTHER)
     assert pipeline.state().language == "en" and pipeline.state(OTHER).language == "fr"
+
+
+def test_a_reply_after_a_resource_list_is_understood(pipeline: Pipeline) -> None:
+    """The resource list is rendered from parts (no catalog sentence of its own): reading a reply
+    against it must not fail."""
+    choose_english(pipeline)
+    pipeline.svc.people.update(pipeline.person(), menu="utter_resources")
+    assert pipeline.text("more please") == [pipeline.render("utter_not_understood")]

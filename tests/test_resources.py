@@ -131,7 +131,7 @@ def test_resource_request_end_to_end(twilio: TwilioHarness, stack: Stack, langua
     twilio.text(sender, "hi")
     twilio.text(sender, str(language_number))
     replies = twilio.text(sender, text)
-    assert any("📞 +254" in r and "\n1 " in r for r in replies), replies
+    assert any("+254" in r and "\n1 " in r for r in replies), replies
 
 
 @pytest.mark.stack
@@ -140,7 +140,7 @@ def test_unknown_place_asks_once_then_falls_back(twilio: TwilioHarness) -> None:
     sender = new_number()
     twilio.text(sender, "hi")
     twilio.text(sender, "1")
-    assert twilio.text(sender, "where can i find a shelter")[0].startswith("📍")
+    assert twilio.text(sender, "where can i find a shelter")[0].startswith("Which town are you in?")
     assert any("Safe House" in r or "Shelter" in r for r in twilio.text(sender, "Mombasa"))
     other = new_number()
     twilio.text(other, "hi")
@@ -156,4 +156,4 @@ def test_location_pin_lists_nearby_help(twilio: TwilioHarness) -> None:
     twilio.text(sender, "hi", whatsapp=True)
     twilio.text(sender, "1", whatsapp=True)
     replies = twilio.text(sender, "", whatsapp=True, Latitude="-1.2833", Longitude="36.8167", Address="CBD")
-    assert any("Nairobi" in r and "📞" in r for r in replies), replies
+    assert any("Nairobi" in r and "+254" in r for r in replies), replies

@@ -248,3 +248,16 @@ def test_a_sure_risk_guess_opens_a_case(pipeline: Pipeline) -> None:
     pipeline.text(text)
     case = pipeline.case()
     assert case is not None and case.priority == "urgent"
+
+
+def test_the_language_check_finds_a_yes_that_means_no_elsewhere(pipeline: Pipeline) -> None:
+    import dataclasses
+
+    from bot.language.check import check_answer_words
+
+    registry = pipeline.svc.registry
+    english = registry.get("en")
+    broken = dataclasses.replace(english, answers={**english.answers, "no": (*english.answers["no"], "si")})
+    problems: list[str] = []
+    check_answer_words(dataclasses.replace(registry, languages=(broken, *registry.languages[1:])), problems)
+    assert any(p.startswith("en: 'si' is a no here but a yes in ") for p in problems), problems

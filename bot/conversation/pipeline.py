@@ -62,8 +62,8 @@ def handle_inbound(svc: Services, msg: InboundMessage) -> list[str]:
 
 def read_message(svc: Services, msg: InboundMessage, state: PersonState) -> Reading:
     """Read a message against what the person was last asked (menu labels in their language)."""
-    options = menu_options(svc.render(state.menu, state.language or svc.registry.default)) \
-        if state.menu and svc.menus.has_menu(state.menu) else {}
+    shown = state.menu if state.menu and svc.menus.has_menu(state.menu) and svc.catalogs.has(state.menu) else None
+    options = menu_options(svc.render(shown, state.language or svc.registry.default)) if shown else {}
     return svc.answers.read(msg.reply_text, state.language, options, language_menu=state.menu == LANGUAGE_MENU)
 
 

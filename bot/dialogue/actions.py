@@ -16,12 +16,17 @@ from bot.resources.lookup import lookup_for_tracker
 class ActionFindResources(Action):  # type: ignore[misc]
     """Answer a resource request with up to three nearby options, or ask for the town."""
 
+    def __init__(self) -> None:
+        """Build the services when the action server starts, not on the first request."""
+        super().__init__()
+        self.desk = services_from_env().desk
+
     def name(self) -> str:
         """Return the action's name in the domain."""
         return "action_find_resources"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         """Utter the resource list (or a question) chosen by the directory lookup."""
-        response, arguments = lookup_for_tracker(services_from_env().desk, tracker.sender_id, tracker.latest_message)
+        response, arguments = lookup_for_tracker(self.desk, tracker.sender_id, tracker.latest_message)
         dispatcher.utter_message(response=response, **arguments)
         return []

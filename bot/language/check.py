@@ -81,6 +81,25 @@ def channel_row(code: str, key: str, text: str) -> str:
     return f"{code}\t{key}\t{sms.encoding}\t{sms.units}\t{sms.segments}\t{len(text)}"
 
 
+REQUIRED_WORDS = ("names", "greetings", "help_words", "alarm_words")
+
+
+def check_answer_words(registry: LanguageRegistry, problems: list[str]) -> None:
+    """Check every language has its short-reply words, and no yes means no anywhere else."""
+    every_yes = {word: lang.code for lang in registry.languages for word in lang.answers.get("yes", ())}
+    for lang in registry.languages:
+        for side in ("yes", "no"):
+            if not lang.answers.get(side):
+                problems.append(f"{lang.code}: answers.{side}: no words")
+        missing = [n for n in range(6) if not lang.choices.get(n)]
+        if missing:
+            problems.append(f"{lang.code}: choices: no words for {missing}")
+        problems += [f"{lang.code}: {section}: no words" for section in REQUIRED_WORDS if not getattr(lang, section)]
+        for word in lang.answers.get("no", ()):
+            if word in every_yes:
+                problems.append(f"{lang.code}: '{word}' is a no here but a yes in {every_yes[word]}")
+
+
 def check_language_menu(registry: LanguageRegistry, problems: list[str], report: list[str]) -> None:
     """Check the language menu (built from every language's name) fits in the SMS limit."""
     catalogs = Catalogs(ROOT / "locales", registry.codes)
@@ -172,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     report = ["language\tkey\tsms_encoding\tsms_units\tsms_segments\twhatsapp_chars"]
     registry = load_registry(ROOT / "locales")
     check_language_menu(registry, problems, report)
+    check_answer_words(registry, problems)
     for entry in entries["languages"]:
         if args.lang and entry["code"] not in args.lang:
             continue
