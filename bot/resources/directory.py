@@ -115,6 +115,7 @@ def parse_resource(data: Any, where: str, region_ids: set[str], default_country:
     """Validate one resource entry (a national entry needs no coordinates)."""
     if not isinstance(data, dict):
         raise DirectoryError(f"{where}: expected a mapping")
+    entry_id, name = str(_require(data, "id", where, str)), str(_require(data, "name", where, str))
     categories = tuple(str(c) for c in _require(data, "categories", where, list))
     for category in categories:
         if category not in CATEGORIES:
@@ -139,8 +140,8 @@ def parse_resource(data: Any, where: str, region_ids: set[str], default_country:
         raise DirectoryError(f"{where}: field 'represents' is only for the embassy category")
     located = scope == "local" or data.get("latitude") is not None or data.get("longitude") is not None
     return Resource(
-        id=str(_require(data, "id", where, str)),
-        name=str(_require(data, "name", where, str)),
+        id=entry_id,
+        name=name,
         categories=categories,
         phone=phone,
         latitude=_coordinate(data, "latitude", where, 90) if located else 0.0,

