@@ -16,7 +16,7 @@ from bot.core.store import Keys
 from bot.language.segments import count_segments
 from bot.resources.directory import DirectoryError, load_directory
 from bot.resources.index import DirectoryIndex
-from bot.resources.lookup import lookup, shared_gazetteer
+from bot.resources.lookup import lookup, shared_gazetteer, words_for
 from bot.resources.places import PlaceFinder, match_place
 from bot.resources.render import fits_budget, render_listing, resource_replies
 from tests.conftest import ROOT, TwilioHarness, new_number
@@ -306,6 +306,11 @@ def test_filters_that_match_nothing_are_relaxed(ask: Callable[..., list[str]]) -
     """A women-only clinic does not exist in Mombasa: list the clinic (its facts show) rather than nothing."""
     [reply] = ask("clinic for women in mombasa")
     assert "+254 700 100 400" in reply
+
+
+def test_category_words_with_a_case_ending(fast_services: Services) -> None:
+    """'दूतावासको' (of the embassy) asks for an embassy like 'दूतावास' does."""
+    assert words_for(fast_services.registry, "दोहामा नेपाली दूतावासको नम्बर दिनुस्", "categories") == ["embassy"]
 
 
 # --- Through the real stack, in every language ------------------------------------------------

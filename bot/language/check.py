@@ -17,7 +17,7 @@ from bot.language.registry import LanguageDataError, load_language
 from bot.language.segments import count_segments
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_VALUES = {"hotline": "+254 800 123 456", "emergency": "112", "back_at": "Mon 08:00"}
+SAMPLE_VALUES = {"hotline": "+254 800 123 456", "emergency": "112", "back_at": "Mon 08:00", "place": "Kuala Lumpur"}
 TARGET_SEGMENTS = 2
 MAX_SEGMENTS = 3
 MIN_EXAMPLES = 15

@@ -20,7 +20,7 @@ from bot.language.text import normalise
 from bot.resources.directory import Directory, load_directory
 from bot.resources.gazetteer import Gazetteer
 from bot.resources.index import DirectoryIndex
-from bot.resources.places import Mention, PlaceFinder
+from bot.resources.places import Mention, PlaceFinder, word_forms
 
 PAGE = 3
 # Whether a response with these arguments fits the SMS budget (the action server renders to check).
@@ -74,13 +74,15 @@ def build_desk(settings: Settings, redis: Redis, keys: Keys, registry: LanguageR
 
 
 def words_for(registry: LanguageRegistry, text: str, section: str) -> list[str]:
-    """Return the names (categories or filters) whose words appear in a message."""
-    folded = f" {normalise(text)} "
+    """Return the names (categories or filters) whose words appear in a message, also with a case
+    ending written on ("दूतावासको" is "दूतावास" + "of")."""
+    tokens = normalise(text).split()
+    variants = (f" {' '.join(tokens)} ", f" {' '.join(word_forms(t)[-1] for t in tokens)} ")
     found: list[str] = []
     for language in registry.languages:
         table = language.resource_categories if section == "categories" else language.resource_filters
         for name, phrases in table.items():
-            if name not in found and any(f" {phrase} " in folded for phrase in phrases):
+            if name not in found and any(f" {phrase} " in v for phrase in phrases for v in variants):
                 found.append(name)
     return found
 
