@@ -100,7 +100,7 @@ bench-nlu: $(STAMP) ## NLU accuracy/macro-F1 per language, training time -> benc
 bench-handoff: $(STAMP) compile-catalogs train ## Risk message to console event latency -> bench/results/handoff.md
 	$(PY) -m bench.handoff
 
-bench-resources: $(STAMP) ## Lookup latency on a 10,000-entry directory -> bench/results/resources.md
+bench-resources: $(STAMP) compile-catalogs ## Lookup latency, a number in the first reply -> bench/results/resources.md
 	$(PY) -m bench.resources
 
 audit: $(STAMP) compile-catalogs train ## Privacy scan of Redis and logs after a scripted conversation
