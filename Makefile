@@ -103,7 +103,7 @@ bench-handoff: $(STAMP) compile-catalogs train ## Risk message to console event 
 bench-conversation: $(STAMP) compile-catalogs train ## Replay whole conversations per language -> bench/results/conversation.md
 	$(PY) -m bench.conversation
 
-bench-resources: $(STAMP) ## Lookup latency on a 10,000-entry directory -> bench/results/resources.md
+bench-resources: $(STAMP) compile-catalogs ## Lookup latency, a number in the first reply -> bench/results/resources.md
 	$(PY) -m bench.resources
 
 audit: $(STAMP) compile-catalogs train ## Privacy scan of Redis and logs after a scripted conversation

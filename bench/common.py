@@ -17,7 +17,7 @@ from bot.core.settings import Settings
 from bot.tools.stack import VENV_BIN, Child, free_port, latest_model, rasa_children, rasa_env, wait_until
 
 RESULTS = Path(__file__).parent / "results"
-BENCH_REDIS_URL = "redis://127.0.0.1:6379/11"
+BENCH_REDIS_URL = os.environ.get("LANTERN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
 def percentile(values: list[float], pct: float) -> float:

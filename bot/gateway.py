@@ -15,7 +15,7 @@ from bot.conversation.pipeline import handle_inbound
 from bot.core.identity import opaque_key
 from bot.core.rate_limit import Limit, RateLimiter
 from bot.core.services import Services, get_services
-from bot.resources.render import render_resource_list
+from bot.resources.render import render_listing
 from webhooks.base import MalformedRequest
 from webhooks.twilio import adapter_for_form, signature_is_valid
 
@@ -95,10 +95,8 @@ def nlg() -> Response:
     key = str(body.get("response", ""))
     language = tracker_language(body.get("tracker") or {}, svc.registry.default)
     arguments = body.get("arguments") or {}
-    if key == "utter_resources":
-        entries = arguments.get("entries")
-        entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
-        text = render_resource_list(svc, language, entries, bool(arguments.get("more")))
+    if key == "utter_resources" and isinstance(arguments, dict):
+        text = render_listing(svc, language, arguments)
     else:
         if not svc.catalogs.has(key):
             log.error("unknown response", extra={"intent": key})

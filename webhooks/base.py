@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import phonenumbers
+
 
 class MalformedRequest(ValueError):
     """The request is not a message this channel can understand (answered with 400)."""
@@ -48,6 +50,15 @@ class InboundMessage:
     def reply_text(self) -> str:
         """Return what the person meant: a button's payload or text, else the body."""
         return self.button_payload or self.button_text or self.text
+
+    @property
+    def sender_country(self) -> str:
+        """Return the ISO country code of the sender's number ('' if unknown); never the number itself."""
+        try:
+            number = phonenumbers.parse(self.sender.removeprefix("whatsapp:"), None)
+        except phonenumbers.NumberParseException:
+            return ""
+        return phonenumbers.region_code_for_number(number) or ""
 
     def transcript_text(self) -> str:
         """Describe the message for a transcript: its text, or what was attached."""

@@ -275,7 +275,8 @@ def converse(
     if state.menu == LANGUAGE_MENU:
         svc.people.update(person, menu=None)
     try:
-        reply = svc.rasa.send(person, user_input, {"language": language, "channel": msg.channel, **extra})
+        reply = svc.rasa.send(person, user_input, {"language": language, "channel": msg.channel,
+                                                   "country": msg.sender_country, **extra})
     except RasaUnavailable as exc:
         log.warning("rasa unavailable", extra={"error": str(exc)})
         if risk is None:

@@ -68,6 +68,7 @@ class Settings:
     locales_dir: Path = ROOT / "locales"
     intents_dir: Path = ROOT / "intents"
     resources_dir: Path = ROOT / "directory"
+    resource_near_km: float = 50.0
     log_level: str = "INFO"
     testing: bool = False
 

@@ -104,6 +104,10 @@ class Keys:
         """Key of the directory's geo set for a category (or for every resource)."""
         return f"{self.prefix}directory:geo:{category or 'all'}"
 
+    def directory_national(self, country: str) -> str:
+        """Key of the list of a country's national entries (hotlines, inspectorates, embassies)."""
+        return f"{self.prefix}directory:national:{country}"
+
     def directory_entry(self, resource_id: str) -> str:
         """Key of one directory entry's JSON."""
         return f"{self.prefix}directory:entry:{resource_id}"

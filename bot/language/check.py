@@ -18,7 +18,7 @@ from bot.language.segments import count_segments
 from webhooks.twilio import sms_text
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_VALUES = {"hotline": "+254 800 123 456", "emergency": "112", "back_at": "Mon 08:00"}
+SAMPLE_VALUES = {"hotline": "+254 800 123 456", "emergency": "112", "back_at": "Mon 08:00", "place": "Kuala Lumpur"}
 MAX_SEGMENTS = 2
 MIN_EXAMPLES = 15
 MENU_ONLY_INTENTS_FILE = ROOT / "domain" / "menus.yml"

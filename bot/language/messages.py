@@ -175,5 +175,8 @@ SOURCE: dict[str, str] = dict(
         message("fact_women_only", "women only"),
         message("fact_children", "accepts children"),
         message("fact_walk_in", "walk-in"),
+        message("resources_none_near", "No listing near {place} yet. Hotline {hotline}: free, confidential."),
+        message("resources_none_near_you", "No listing near you yet. Hotline {hotline}: free, confidential."),
+        message("resources_national_header", "Numbers for the whole country:"),
     ]
 )

@@ -22,12 +22,14 @@ def _row_to_entry(row: dict[str, str], line: int) -> dict[str, Any]:
         "categories": [c.strip() for c in row.get("categories", "").split(";") if c.strip()],
         "phone": row.get("phone", "").strip(),
     }
-    for name in ("whatsapp", "address", "hours", "region"):
+    for name in ("whatsapp", "address", "hours", "region", "country", "scope", "represents"):
         if row.get(name, "").strip():
             entry[name] = row[name].strip()
     if row.get("languages", "").strip():
         entry["languages"] = [x.strip() for x in row["languages"].split(";") if x.strip()]
     for name in ("latitude", "longitude"):
+        if not row.get(name, "").strip() and entry.get("scope") == "national":
+            continue  # a national entry may have no position
         try:
             entry[name] = float(row.get(name, ""))
         except ValueError as exc:

@@ -1,4 +1,4 @@
-"""Keep the directory in Redis: entries as JSON, positions in geo sets per category."""
+"""Keep the directory in Redis: entries as JSON, local positions in geo sets, national lists by country."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from redis import Redis
 from bot.core.store import Keys
 from bot.resources.directory import CATEGORIES, Directory
 
-SEARCH_RADIUS_KM = 300
 CANDIDATES = 200
 
 
 class DirectoryIndex:
-    """Nearest-first lookup of resources with Redis geo commands."""
+    """Nearest-first lookup of local resources with Redis geo commands, and each country's national ones."""
 
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
@@ -31,6 +30,9 @@ class DirectoryIndex:
             pipe.delete(*old)
         for resource in directory.resources:
             pipe.set(self._entry(resource.id), json.dumps(resource.to_dict(), ensure_ascii=False))
+            if resource.scope == "national":
+                pipe.rpush(self.keys.directory_national(resource.country), resource.id)
+                continue
             position = (resource.longitude, resource.latitude, resource.id)
             pipe.geoadd(self._geo(None), position)
             for category in resource.categories:
@@ -39,27 +41,47 @@ class DirectoryIndex:
         return len(directory.resources)
 
     def nearest(
-        self, latitude: float, longitude: float, category: str | None, filters: set[str],
-        offset: int, limit: int,
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """Return up to `limit` matching resources after `offset`, nearest first, and if more exist."""
+        self, latitude: float, longitude: float, category: str | None, filters: set[str], radius_km: float,
+        represents: str = "",
+    ) -> list[dict[str, Any]]:
+        """Return the local resources within radius_km that match, nearest first."""
         if category is not None and category not in CATEGORIES:
             category = None
         found = self.redis.geosearch(
-            self._geo(category), longitude=longitude, latitude=latitude, radius=SEARCH_RADIUS_KM,
+            self._geo(category), longitude=longitude, latitude=latitude, radius=radius_km,
             unit="km", sort="ASC", count=CANDIDATES, withdist=True,
         )
         if not found:
-            return [], False
+            return []
         raw = self.redis.mget([self._entry(member) for member, _ in found])
         matches = []
         for (_, distance), data in zip(found, raw, strict=True):
             if data is None:
                 continue
             entry = json.loads(data)
-            if all(_passes(entry, f) for f in filters):
+            if matches_request(entry, category, filters, represents):
                 matches.append({**entry, "distance_km": round(float(distance), 1)})
-        return matches[offset : offset + limit], len(matches) > offset + limit
+        return matches
+
+    def national(
+        self, country: str, category: str | None, filters: set[str], represents: str = ""
+    ) -> list[dict[str, Any]]:
+        """Return a country's national entries that match, in directory order."""
+        if not country:
+            return []
+        ids = self.redis.lrange(self.keys.directory_national(country), 0, -1)
+        raw = self.redis.mget([self._entry(i) for i in ids]) if ids else []
+        entries = [json.loads(data) for data in raw if data is not None]
+        return [e for e in entries if matches_request(e, category, filters, represents)]
+
+
+def matches_request(entry: dict[str, Any], category: str | None, filters: set[str], represents: str) -> bool:
+    """Say whether an entry is of the category, passes every filter and represents the right country."""
+    if category is not None and category in CATEGORIES and category not in entry.get("categories", []):
+        return False
+    if represents and entry.get("represents") != represents:
+        return False
+    return all(_passes(entry, f) for f in filters)
 
 
 def _passes(entry: dict[str, Any], wanted: str) -> bool:

@@ -239,6 +239,9 @@ def close(case_id: str) -> ResponseReturnValue:
     return redirect(url_for("staff.queue"))
 
 
+STAFF_SEARCH_KM = 300  # staff see further than "near": they can judge the distance
+
+
 @bp.post("/cases/<case_id>/resources")
 @login_required()
 def find_resources(case_id: str) -> str:
@@ -248,12 +251,14 @@ def find_resources(case_id: str) -> str:
     resource_desk = svc.desk
     resource_desk.refresh()
     query = request.form.get("query", "")
-    place = match_place(resource_desk.regions, query)
+    place = match_place(resource_desk.finder, query)
     categories = words_for(svc.registry, query, "categories")
+    category = categories[0] if categories else None
     results: list[dict[str, object]] = []
     if place is not None:
-        results, _more = resource_desk.index.nearest(place.latitude, place.longitude,
-                                                      categories[0] if categories else None, set(), 0, 10)
+        results = [*resource_desk.index.nearest(place.latitude, place.longitude, category, set(),
+                                                STAFF_SEARCH_KM)[:10],
+                   *resource_desk.index.national(place.country, category, set())]
     audit(svc, g.staff_user.username, "resource_lookup", case.id)
     return render_template("staff/_resources.html", case=case, results=results, query=query, place=place)
 
