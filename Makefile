@@ -106,8 +106,8 @@ bench-resources: $(STAMP) ## Lookup latency on a 10,000-entry directory -> bench
 audit: $(STAMP) compile-catalogs train ## Privacy scan of Redis and logs after a scripted conversation
 	$(PY) -m bench.audit
 
-staff-user: $(STAMP) ## Create a staff account: make staff-user USER=name ROLE=staff|supervisor
-	@$(LANTERN) staff-user create "$(USER)" --role "$(or $(ROLE),staff)"
+staff-user: $(STAMP) ## Create a staff account: make staff-user USER=name ROLE=staff|supervisor LANGUAGES=sw,en
+	@$(LANTERN) staff-user create "$(USER)" --role "$(or $(ROLE),staff)" --languages "$(LANGUAGES)"
 
 import-resources: $(STAMP) ## Convert a CSV directory: make import-resources CSV=file.csv OUT=directory/x.yml
 	$(LANTERN) import-resources "$(CSV)" "$(OUT)"

@@ -38,6 +38,11 @@ class DirectoryIndex:
         pipe.execute()
         return len(directory.resources)
 
+    def get(self, resource_id: str) -> dict[str, Any] | None:
+        """Return one indexed entry by id."""
+        data = self.redis.get(self._entry(resource_id))
+        return json.loads(data) if data else None
+
     def nearest(
         self, latitude: float, longitude: float, category: str | None, filters: set[str],
         offset: int, limit: int,

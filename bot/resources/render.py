@@ -23,8 +23,12 @@ def _labels(svc: Services, language: str, entry: dict[str, Any], with_facts: boo
     return ", ".join(labels)
 
 
-def render_resource_list(svc: Services, language: str, entries: list[dict[str, Any]], more: bool) -> str:
-    """Return 'Places that can help: 1 name, phone, hours...' trimmed to fit the budget."""
+def render_resource_list(
+    svc: Services, language: str, entries: list[dict[str, Any]], more: bool, footer_line: bool = True
+) -> str:
+    """Return 'Places that can help: 1 name, phone, hours...' trimmed to fit the budget.
+
+    Staff sending a resource leave out the footer (the bot's menu is paused while they own the chat)."""
     footer = svc.render("resources_more" if more else "resources_last", language)
     text = ""
     for detail in (2, 1, 0):  # 2: hours + facts, 1: hours only, 0: name and phone only
@@ -36,7 +40,8 @@ def render_resource_list(svc: Services, language: str, entries: list[dict[str, A
                 extra = f"{extra} · {entry['hours']}" if extra else str(entry["hours"])
             if extra:
                 lines.append(f"   {extra}")
-        lines.append(footer)
+        if footer_line:
+            lines.append(footer)
         text = "\n".join(lines)
         if count_segments(text).segments <= TARGET_SEGMENTS:
             break
