@@ -6,6 +6,7 @@ import json
 import secrets
 import time
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from redis import Redis
 
@@ -276,7 +277,7 @@ class CaseStore:
         self.redis.delete(self.keys.case_notes(case.id))
         self.redis.delete(self.keys.case_timeline(case.id))
         self.add_note(case, "system", "The person asked for deletion: transcript erased.")
-        status_changes: dict[str, object] = {"contact": ""}
+        status_changes: dict[str, Any] = {"contact": ""}
         if case.active:
             status_changes |= {"status": "closed", "outcome": "erased_by_person", "closed_at": time.time()}
         self.update(case, "closed" if case.active else "updated", **status_changes)
