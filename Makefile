@@ -51,10 +51,13 @@ venv: $(STAMP) ## Create the Python environment (done automatically by run/test)
 
 compile-catalogs: $(CATALOG_MO)
 
-catalogs: $(STAMP) ## Extract messages into locales/messages.pot, update and compile every catalog
+catalogs: $(STAMP) ## Extract the bot's, canned replies' and console's messages, update and compile every catalog
 	$(VENV)/bin/pybabel extract -F babel.cfg -k 'message:1c,2' --no-default-keywords --no-location \
 		--project Lantern --copyright-holder "Lantern contributors" -o locales/messages.pot .
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i locales/messages.pot -d locales --ignore-obsolete
+	$(VENV)/bin/pybabel extract -k 'canned:1c,2' --no-default-keywords --no-location \
+		--project Lantern --copyright-holder "Lantern contributors" -o locales/canned.pot bot/staff/canned.py
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i locales/canned.pot -d locales -D canned --ignore-obsolete
 	$(VENV)/bin/pybabel extract -F bot/staff/babel.cfg --no-location -o bot/staff/translations/console.pot .
 	$(VENV)/bin/pybabel update -i bot/staff/translations/console.pot -d bot/staff/translations -D messages --ignore-obsolete
 	$(MAKE) compile-catalogs
