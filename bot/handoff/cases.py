@@ -78,6 +78,19 @@ class Case:
         return self.safe_to_text == "no" and self.last_user_at <= self.safe_to_text_at
 
 
+def _case_from(raw: dict[str, str]) -> Case | None:
+    """Build a case from its stored hash (None when it has expired)."""
+    if not raw:
+        return None
+    names = {f.name: f.type for f in fields(Case)}
+    values: dict[str, object] = {}
+    for name, value in raw.items():
+        if name in names:
+            kind = str(names[name])
+            values[name] = float(value) if kind == "float" else int(value) if kind == "int" else value
+    return Case(**values)  # type: ignore[arg-type]
+
+
 def _queue_score(case: Case) -> float:
     """Order active cases by priority, then age."""
     return PRIORITY_ORDER.index(case.priority) * _SCORE_STEP + case.created_at
@@ -96,16 +109,7 @@ class CaseStore:
     # --- reading ---------------------------------------------------------------------
     def get(self, case_id: str) -> Case | None:
         """Load a case by id."""
-        raw = self.redis.hgetall(self.keys.case(case_id))
-        if not raw:
-            return None
-        names = {f.name: f.type for f in fields(Case)}
-        values: dict[str, object] = {}
-        for name, value in raw.items():
-            if name in names:
-                kind = str(names[name])
-                values[name] = float(value) if kind == "float" else int(value) if kind == "int" else value
-        return Case(**values)  # type: ignore[arg-type]
+        return _case_from(self.redis.hgetall(self.keys.case(case_id)))
 
     def current_for(self, person: str) -> Case | None:
         """Return the person's latest case (active or recently closed), if any."""
@@ -113,8 +117,11 @@ class CaseStore:
         return self.get(case_id) if case_id else None
 
     def _load_indexed(self, index: str, ids: list[str]) -> list[Case]:
-        """Load cases listed in an index, dropping ids whose case has expired."""
-        cases = [self.get(case_id) for case_id in ids]
+        """Load cases listed in an index (in one round trip), dropping ids whose case has expired."""
+        pipe = self.redis.pipeline(transaction=False)
+        for case_id in ids:
+            pipe.hgetall(self.keys.case(case_id))
+        cases = [_case_from(raw) for raw in pipe.execute()] if ids else []
         expired = [case_id for case_id, case in zip(ids, cases, strict=True) if case is None]
         if expired:
             self.redis.zrem(index, *expired)
@@ -127,6 +134,12 @@ class CaseStore:
     def recent(self, limit: int = 50) -> list[Case]:
         """Return the newest cases of any status."""
         return self._load_indexed(self.keys.all_cases, self.redis.zrevrange(self.keys.all_cases, 0, limit - 1))
+
+    def opened_since(self, since: float, limit: int | None = None) -> list[Case]:
+        """Return every case opened after a time, whatever its status, oldest first."""
+        ids = self.redis.zrangebyscore(self.keys.all_cases, f"({since}", "+inf", start=0 if limit else None,
+                                       num=limit)
+        return self._load_indexed(self.keys.all_cases, ids)
 
     def _decrypted_entries(self, key: str) -> list[dict[str, object]]:
         """Return the readable entries of an encrypted list, oldest first."""
@@ -184,9 +197,11 @@ class CaseStore:
         payload = {"event": event, "by": by, "case": case.summary()}
         self.redis.publish(self.keys.case_events, json.dumps(payload))
 
-    def record(self, case: Case, event: str, by: str = "", detail: str = "", at: float | None = None) -> None:
+    def record(
+        self, case: Case, event: str, by: str = "", detail: str = "", at: float | None = None, **facts: str
+    ) -> None:
         """Add an event to a case's encrypted timeline (the detail may hold a hand-over note)."""
-        entry = {"at": at or time.time(), "event": event, "by": by, "detail": detail}
+        entry: dict[str, object] = {"at": at or time.time(), "event": event, "by": by, "detail": detail, **facts}
         key = self.keys.case_timeline(case.id)
         self.redis.rpush(key, self.vault.encrypt(json.dumps(entry)))
         self.redis.expire(key, self.retention if case.active else self.closed_retention)
@@ -227,7 +242,7 @@ class CaseStore:
             case.priority, case.reason, case.updated_at = priority, reason, time.time()
             self._save(case)
             self.record(case, "priority", "bot", f"{priority}: {reason}")
-            self.publish(case, "updated")
+            self.publish(case, "priority")
 
     def add_turn(self, case: Case, role: str, text: str, author: str = "") -> None:
         """Append an encrypted turn (user, bot or staff) to a case's transcript."""
@@ -264,7 +279,10 @@ class CaseStore:
         case.updated_at = now
         self._save(case)
         if event != "updated":
-            self.record(case, event, by or ("system" if event == "reminder" else ""), detail, at=now)
+            facts = {"to": str(changes["claimed_by"])} if event == "transferred" else {}
+            if "outcome" in changes:
+                facts["outcome"] = str(changes["outcome"])
+            self.record(case, event, by or ("system" if event == "reminder" else ""), detail, at=now, **facts)
         self.publish(case, event, by)
         return case
 

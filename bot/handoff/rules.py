@@ -162,9 +162,10 @@ def notify_person(svc: Services, case: Case, key: str) -> bool:
     return True
 
 
-def close_case(svc: Services, case: Case, author: str, outcome: str) -> None:
-    """Close a case, resume the bot and tell the person (when it is safe to)."""
-    svc.cases.update(case, "closed", status="closed", outcome=outcome, closed_at=svc.clock())
+def close_case(svc: Services, case: Case, author: str, outcome: str, summary: str = "") -> None:
+    """Close a case with an outcome (and a short summary for its timeline), resume the bot, tell the person."""
+    svc.cases.update(case, "closed", by=author, detail=summary, status="closed", outcome=outcome,
+                     closed_at=svc.clock())
     try:
         svc.rasa.resume(case.person)
     except RasaUnavailable:
