@@ -27,7 +27,12 @@ def blocked_reason(svc: Services, case: Case, user: StaffUser) -> tuple[str, str
     code, _english = reply_block(svc, case)
     if not code and "reply" not in allowed_actions(case, user):
         code = "not_owner"
-    return (code, block_reasons().get(code, _english)) if code else ("", "")
+    return (code, reason_text(svc, code, _english)) if code else ("", "")
+
+
+def reason_text(svc: Services, code: str, english: str) -> str:
+    """Translate why a reply was refused (the English reason when the code is unknown)."""
+    return block_reasons(svc.settings.safe_contact_window_seconds // 3600).get(code, english)
 
 
 @dataclass

@@ -40,7 +40,7 @@ def canned_labels() -> dict[str, str]:
             "safety_planning": _("Safety planning"), "closing": _("Closing"), "referral_intro": _("Referral intro")}
 
 
-def block_reasons() -> dict[str, str]:
+def block_reasons(window_hours: int = 24) -> dict[str, str]:
     """Explain, in the console language, why a reply cannot be sent now."""
     return {
         "closed": _("This case is closed."),
@@ -48,7 +48,8 @@ def block_reasons() -> dict[str, str]:
         "no_contact": _("This case has no contact number (the person asked for deletion)."),
         "opted_out": _("The person sent STOP: they must send START before anyone can write."),
         "never_wrote": _("The person has not written to us: Lantern never writes first."),
-        "window_closed": _("The person last wrote too long ago: wait until they write again."),
+        "window_closed": _("The person last wrote over {hours} h ago: wait until they write again.").format(
+            hours=window_hours),
         "not_owner": _("Claim this case to reply."),
         "refused": _("Twilio refused the message; try again later."),
     }

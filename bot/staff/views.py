@@ -28,7 +28,7 @@ from bot.staff.auth import (
     record_failure,
     start_session,
 )
-from bot.staff.casefile import CaseFile, allowed_actions, case_file
+from bot.staff.casefile import CaseFile, allowed_actions, case_file, reason_text
 from bot.staff.i18n import CONSOLE_LANGUAGES
 from bot.staff.i18n import gettext as _
 from bot.staff.queue import QueueContext, QueueFilter, QueuePage, build_page
@@ -292,8 +292,7 @@ def reply(case_id: str) -> ResponseReturnValue:
         staff_reply(svc, case, g.staff_user.username, text)
     except OutboundRefused as exc:
         audit(svc, g.staff_user.username, "reply_refused", case.id, detail=exc.code)
-        reason = labels.block_reasons().get(exc.code, str(exc))
-        return refused(svc, case, 409, _("Not sent:") + " " + reason, reply=text)
+        return refused(svc, case, 409, _("Not sent:") + " " + reason_text(svc, exc.code, str(exc)), reply=text)
     audit(svc, g.staff_user.username, "reply", case.id)
     return done(case)
 
@@ -378,7 +377,7 @@ def send_resource(case_id: str) -> ResponseReturnValue:
         staff_reply(svc, case, g.staff_user.username, text)
     except OutboundRefused as exc:
         audit(svc, g.staff_user.username, "reply_refused", case.id, detail=exc.code)
-        return refused(svc, case, 409, _("Not sent:") + " " + labels.block_reasons().get(exc.code, str(exc)))
+        return refused(svc, case, 409, _("Not sent:") + " " + reason_text(svc, exc.code, str(exc)))
     audit(svc, g.staff_user.username, "resource_sent", case.id, detail=str(entry.get("id", "")))
     return done(case)
 
