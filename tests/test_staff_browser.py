@@ -336,7 +336,9 @@ def test_a_reply_is_refused_with_the_reason_when_it_is_not_safe_to_text(
     try:
         page.goto(f"{stack.gateway_url}/staff/cases/{case.id}")
         page.click("#claim")
+        expect(page.locator("#case-status")).to_contain_text(f"Claimed by {amina}")
         expect(page.locator("#safety")).to_contain_text("Not safe to text")
+        expect(page.locator("#timeline")).to_contain_text("The person said it is not safe to text")
         expect(page.locator("#cannot-send")).to_contain_text("Do not write until they write again")
         expect(page.locator("#reply-text")).to_have_count(0)
         sent_before = len(stack.twilio_api.sent)

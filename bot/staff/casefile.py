@@ -53,8 +53,10 @@ def timeline(svc: Services, case: Case) -> list[TimelineEntry]:
         event = str(raw.get("event", ""))
         values = {"by": raw.get("by") or "—", "to": raw.get("to") or "—",
                   "outcome": outcomes.get(str(raw.get("outcome", "")), str(raw.get("outcome", "")))}
-        text = labels.get(event, event).format(**values)
-        entries.append(TimelineEntry(float(str(raw.get("at", 0))), event, text, str(raw.get("detail", ""))))
+        detail = str(raw.get("detail", ""))
+        label = f"{event}:{detail}" if event == "safe_to_text" else event
+        text = labels.get(label, event).format(**values)
+        entries.append(TimelineEntry(float(str(raw.get("at", 0))), event, text, detail))
     return entries
 
 

@@ -66,6 +66,7 @@ def event_labels() -> dict[str, str]:
         "reminder": _("Unclaimed reminder sent to on-call staff"),
         "reply": _("Reply sent by {by}"),
         "note": _("Note added by {by}"),
-        "safe_to_text": _("The person answered whether it is safe to text"),
+        "safe_to_text:yes": _("The person said it is safe to text"),
+        "safe_to_text:no": _("The person said it is not safe to text"),
         "closed": _("Closed by {by}: {outcome}"),
     }
