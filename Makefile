@@ -51,10 +51,13 @@ venv: $(STAMP) ## Create the Python environment (done automatically by run/test)
 
 compile-catalogs: $(CATALOG_MO)
 
-catalogs: $(STAMP) ## Extract messages into locales/messages.pot, update and compile every catalog
+catalogs: $(STAMP) ## Extract the bot's, canned replies' and console's messages, update and compile every catalog
 	$(VENV)/bin/pybabel extract -F babel.cfg -k 'message:1c,2' --no-default-keywords --no-location \
 		--project Lantern --copyright-holder "Lantern contributors" -o locales/messages.pot .
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i locales/messages.pot -d locales --ignore-obsolete
+	$(VENV)/bin/pybabel extract -k 'canned:1c,2' --no-default-keywords --no-location \
+		--project Lantern --copyright-holder "Lantern contributors" -o locales/canned.pot bot/staff/canned.py
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i locales/canned.pot -d locales -D canned --ignore-obsolete
 	$(VENV)/bin/pybabel extract -F bot/staff/babel.cfg --no-location -o bot/staff/translations/console.pot .
 	$(VENV)/bin/pybabel update -i bot/staff/translations/console.pot -d bot/staff/translations -D messages --ignore-obsolete
 	$(MAKE) compile-catalogs
@@ -109,8 +112,8 @@ bench-resources: $(STAMP) compile-catalogs ## Lookup latency, a number in the fi
 audit: $(STAMP) compile-catalogs train ## Privacy scan of Redis and logs after a scripted conversation
 	$(PY) -m bench.audit
 
-staff-user: $(STAMP) ## Create a staff account: make staff-user USER=name ROLE=staff|supervisor
-	@$(LANTERN) staff-user create "$(USER)" --role "$(or $(ROLE),staff)"
+staff-user: $(STAMP) ## Create a staff account: make staff-user USER=name ROLE=staff|supervisor LANGUAGES=sw,en
+	@$(LANTERN) staff-user create "$(USER)" --role "$(or $(ROLE),staff)" --languages "$(LANGUAGES)"
 
 import-resources: $(STAMP) ## Convert a CSV directory: make import-resources CSV=file.csv OUT=directory/x.yml
 	$(LANTERN) import-resources "$(CSV)" "$(OUT)"

@@ -70,7 +70,7 @@ def test_full_handoff_lifecycle(stack: Stack, twilio: TwilioHarness, staff: Staf
     assert [m["Body"] for m in sent][-1] == "Hello, I am Amina from the hotline. Are you safe now?"
     assert sent[-1]["To"] == sender and sent[-1]["From"] == stack.settings.twilio_sms_from
 
-    staff.post(f"/staff/cases/{case['id']}/close", outcome="referred")
+    staff.post(f"/staff/cases/{case['id']}/close", outcome="referred", summary="Referred to the shelter.")
     assert case_for(stack, sender)["status"] == "closed"
     assert not rasa_paused(stack, sender)
     assert stack.twilio_api.sent[-1]["Body"].startswith("Our team closed this chat")
@@ -104,7 +104,7 @@ def test_new_message_soon_after_close_reopens_the_case(
     twilio.text(sender, "they took my passport and i cannot leave")
     case_id = case_for(stack, sender)["id"]
     staff.post(f"/staff/cases/{case_id}/claim")
-    staff.post(f"/staff/cases/{case_id}/close", outcome="resolved")
+    staff.post(f"/staff/cases/{case_id}/close", outcome="resolved", summary="Answered her questions.")
     twilio.text(sender, "they are threatening me again, i want to talk to someone")
     again = case_for(stack, sender)
     assert again["id"] == case_id and again["status"] == "open"
@@ -194,7 +194,8 @@ def test_transfer_to_a_colleague_moves_ownership(stack: Stack, twilio: TwilioHar
     case_id = case_for(stack, sender)["id"]
     colleague_name, colleague_password = create_staff(stack)
     staff.post(f"/staff/cases/{case_id}/claim")
-    staff.post(f"/staff/cases/{case_id}/transfer", to=colleague_name)
+    assert staff.post(f"/staff/cases/{case_id}/transfer", to=colleague_name).status_code == 400, "note required"
+    staff.post(f"/staff/cases/{case_id}/transfer", to=colleague_name, note="She speaks Swahili; call back at 6.")
     assert case_for(stack, sender)["claimed_by"] == colleague_name
     assert staff.post(f"/staff/cases/{case_id}/reply", text="hi").status_code == 403  # type: ignore[attr-defined]
     colleague = StaffBrowser(stack.app.test_client())

@@ -429,3 +429,13 @@ def test_location_pin_lists_nearby_help(twilio: TwilioHarness) -> None:
     sender = start(twilio, "en", whatsapp=True)
     replies = twilio.text(sender, "", whatsapp=True, Latitude="-1.2833", Longitude="36.8167", Address="CBD")
     assert any("Nairobi" in r and "+254 700 200" in r for r in replies), replies
+
+
+def test_the_directory_reloads_itself_when_redis_lost_it(fast_services: Services) -> None:
+    """After a Redis flush (or restart) the next lookup finds the directory again."""
+    desk = fast_services.desk
+    desk.refresh()
+    fast_services.redis.flushdb()
+    desk.refresh()
+    assert desk.index.loaded_version() == desk.version
+    assert desk.index.nearest(-4.05, 39.66, "legal", set(), 300)

@@ -67,6 +67,14 @@ class Keys:
         """Key of a case's staff notes list."""
         return f"{self.prefix}case:{case_id}:notes"
 
+    def case_timeline(self, case_id: str) -> str:
+        """Key of a case's encrypted list of events (opened, claimed, transferred, ...)."""
+        return f"{self.prefix}case:{case_id}:timeline"
+
+    def person_cases(self, person: str) -> str:
+        """Key of the sorted set of every case of one person (ids by opening time)."""
+        return f"{self.prefix}personcases:{person}"
+
     @property
     def open_cases(self) -> str:
         """Key of the sorted set of cases not yet closed."""
@@ -113,6 +121,11 @@ class Keys:
         return f"{self.prefix}directory:entry:{resource_id}"
 
     @property
+    def directory_version(self) -> str:
+        """Key holding the version (a digest of the files) of the directory loaded in Redis."""
+        return f"{self.prefix}directory:version"
+
+    @property
     def directory_pattern(self) -> str:
         """Pattern matching every key of the loaded directory."""
         return f"{self.prefix}directory:*"
@@ -120,4 +133,5 @@ class Keys:
     def person_keys(self, person: str) -> list[str]:
         """Return every fixed-name key (gateway and Rasa tracker) that belongs to one person."""
         return [self.person(person), self.transcript(person), self.person_case(person),
-                self.resource_query(person), self.handoff_ack(person), self.rasa_tracker(person)]
+                self.resource_query(person), self.handoff_ack(person), self.rasa_tracker(person),
+                self.person_cases(person)]

@@ -18,7 +18,11 @@ log = logging.getLogger(__name__)
 
 
 class OutboundRefused(RuntimeError):
-    """A message was not sent; the reason is safe to show to staff."""
+    """A message was not sent; the reason is safe to show to staff (code: for translating it)."""
+
+    def __init__(self, reason: str, code: str = "refused") -> None:
+        super().__init__(reason)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -52,24 +56,29 @@ class Outbound:
             self._client = self._client_factory()
         return self._client
 
-    def window_open(self, person: str, now: float | None = None) -> tuple[bool, str]:
-        """Say whether we may write to a person now, and if not, why."""
+    def window_state(self, person: str, now: float | None = None) -> tuple[str, str]:
+        """Return ("", "") when we may write to a person now, else a code and the reason."""
         state = self.people.load(person)
         if state.opted_out:
-            return False, "The person sent STOP: they must send START before we can write."
+            return "opted_out", "The person sent STOP: they must send START before we can write."
         if state.last_inbound is None:
-            return False, "The person has not written to us: Lantern never writes first."
+            return "never_wrote", "The person has not written to us: Lantern never writes first."
         age = (now or time.time()) - state.last_inbound
         if age > self.settings.safe_contact_window_seconds:
             hours = self.settings.safe_contact_window_seconds // 3600
-            return False, f"The person last wrote over {hours} h ago: wait until they write again."
-        return True, ""
+            return "window_closed", f"The person last wrote over {hours} h ago: wait until they write again."
+        return "", ""
+
+    def window_open(self, person: str, now: float | None = None) -> tuple[bool, str]:
+        """Say whether we may write to a person now, and if not, why."""
+        code, reason = self.window_state(person, now)
+        return not code, reason
 
     def send_to_person(self, person: str, number: str, channel: str, body: str) -> SentMessage:
         """Send a message to a person who wrote to us within the safe-contact window."""
-        allowed, reason = self.window_open(person)
-        if not allowed:
-            raise OutboundRefused(reason)
+        code, reason = self.window_state(person)
+        if code:
+            raise OutboundRefused(reason, code)
         return self._send(channel, number, body)
 
     def send_to_staff(self, number: str, body: str) -> SentMessage:

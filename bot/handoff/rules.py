@@ -15,6 +15,7 @@ from bot.conversation.risk import RiskFinding, higher_priority
 from bot.core.services import Services
 from bot.dialogue.client import RasaReply, RasaUnavailable
 from bot.handoff.cases import Case
+from bot.handoff.contact import reply_block
 from bot.handoff.hours import OperatingHours
 from bot.handoff.outbound import OutboundRefused
 from webhooks.base import InboundMessage
@@ -158,10 +159,11 @@ def alert_on_call(svc: Services, case: Case, what: str) -> None:
 
 
 def staff_reply(svc: Services, case: Case, author: str, text: str) -> None:
-    """Send a staff member's reply to the person (window-checked) and log it on the case."""
+    """Send a staff member's reply to the person (safety- and window-checked) and log it on the case."""
+    code, reason = reply_block(svc, case)
     number = svc.cases.contact_number(case)
-    if not number:
-        raise OutboundRefused("This case has no contact number (erased or closed).")
+    if code or not number:
+        raise OutboundRefused(reason or "This case has no contact number (erased or closed).", code or "no_contact")
     svc.outbound.send_to_person(case.person, number, case.channel, text)
     svc.cases.add_turn(case, "staff", text, author=author)
 
@@ -182,9 +184,10 @@ def notify_person(svc: Services, case: Case, key: str) -> bool:
     return True
 
 
-def close_case(svc: Services, case: Case, author: str, outcome: str) -> None:
-    """Close a case, resume the bot and tell the person (when it is safe to)."""
-    svc.cases.update(case, "closed", status="closed", outcome=outcome, closed_at=svc.clock())
+def close_case(svc: Services, case: Case, author: str, outcome: str, summary: str = "") -> None:
+    """Close a case with an outcome (and a short summary for its timeline), resume the bot, tell the person."""
+    svc.cases.update(case, "closed", by=author, detail=summary, status="closed", outcome=outcome,
+                     closed_at=svc.clock())
     try:
         svc.rasa.resume(case.person)
     except RasaUnavailable:

@@ -31,13 +31,13 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def _load_translations(locales_dir: Path, code: str) -> NullTranslations:
+def load_translations(locales_dir: Path, code: str, domain: str = DOMAIN) -> NullTranslations:
     """Load a compiled catalog, compiling the .po in memory when the .mo is stale."""
-    po_path = locales_dir / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po_path = locales_dir / code / "LC_MESSAGES" / f"{domain}.po"
     mo_path = po_path.with_suffix(".mo")
     if mo_path.exists() and (not po_path.exists() or mo_path.stat().st_mtime >= po_path.stat().st_mtime):
         with mo_path.open("rb") as handle:
-            return Translations(handle, domain=DOMAIN)
+            return Translations(handle, domain=domain)
     if not po_path.exists():
         log.warning("catalog missing", extra={"language": code})
         return NullTranslations()
@@ -48,14 +48,14 @@ def _load_translations(locales_dir: Path, code: str) -> NullTranslations:
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
-    return Translations(buffer, domain=DOMAIN)
+    return Translations(buffer, domain=domain)
 
 
 class Catalogs:
     """Every language's compiled catalog, rendering response keys to text."""
 
     def __init__(self, locales_dir: Path, codes: list[str]) -> None:
-        self._translations = {code: _load_translations(locales_dir, code) for code in codes}
+        self._translations = {code: load_translations(locales_dir, code) for code in codes}
 
     def has(self, key: str) -> bool:
         """Say whether a response key exists in the English source."""

@@ -22,7 +22,11 @@ class DirectoryIndex:
         self._geo = keys.directory_geo
         self._entry = keys.directory_entry
 
-    def load(self, directory: Directory) -> int:
+    def loaded_version(self) -> str | None:
+        """Return the version of the directory in Redis (None when Redis has none)."""
+        return self.redis.get(self.keys.directory_version)  # type: ignore[no-any-return]
+
+    def load(self, directory: Directory, version: str = "") -> int:
         """Replace the indexed directory with this one; return the number of entries."""
         old = list(self.redis.scan_iter(match=self.keys.directory_pattern, count=1000))
         pipe = self.redis.pipeline(transaction=True)
@@ -37,8 +41,14 @@ class DirectoryIndex:
             pipe.geoadd(self._geo(None), position)
             for category in resource.categories:
                 pipe.geoadd(self._geo(category), position)
+        pipe.set(self.keys.directory_version, version)
         pipe.execute()
         return len(directory.resources)
+
+    def get(self, resource_id: str) -> dict[str, Any] | None:
+        """Return one indexed entry by id."""
+        data = self.redis.get(self._entry(resource_id))
+        return json.loads(data) if data else None
 
     def nearest(
         self, latitude: float, longitude: float, category: str | None, filters: set[str], radius_km: float,

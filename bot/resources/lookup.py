@@ -51,14 +51,15 @@ class ResourceDesk:
     _finder: PlaceFinder | None = None
 
     def refresh(self) -> None:
-        """Reload the directory into Redis when its files changed."""
+        """Load the directory into Redis when its files changed or Redis lost it (a flush, a restart)."""
         files = sorted(self.settings.resources_dir.glob("*.yml"))
         digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
-        if digest == self.version:
+        if digest == self.version and self.index.loaded_version() == digest:
             return
-        directory = load_directory(self.settings.resources_dir)
-        self.index.load(directory)
-        self.directory, self.version, self._finder = directory, digest, None
+        if digest != self.version:
+            self.directory, self._finder = load_directory(self.settings.resources_dir), None
+        self.index.load(self.directory, digest)
+        self.version = digest
 
     @property
     def finder(self) -> PlaceFinder:

@@ -53,21 +53,22 @@ def _fit(candidates: list[str]) -> str:
 
 def render_resource_list(
     svc: Services, language: str, entries: list[dict[str, Any]], more: bool, none_near: str = "",
-    national: bool = False,
+    national: bool = False, footer_line: bool = True,
 ) -> str:
     """Return 'Places that can help: 1 name: phone, hours...' trimmed to fit the budget.
 
     With none_near (a place's name, or '-' for a pin) the list opens by saying plainly that
     nothing is listed near there, gives the hotline, then the country's national numbers;
-    with national it is headed as the numbers for the whole country."""
-    footer = svc.render("resources_more" if more else "resources_last", language)
+    with national it is headed as the numbers for the whole country. Staff sending a resource
+    leave out the footer (the bot's menu is paused while they own the chat)."""
+    footer = [svc.render("resources_more" if more else "resources_last", language)] if footer_line else []
     if none_near:
         opening = (svc.render("resources_none_near", language, place=none_near) if none_near != "-"
                    else svc.render("resources_none_near_you", language))
         header = [opening] + ([svc.render("resources_national_header", language)] if entries else [])
     else:
         header = [svc.render("resources_national_header" if national else "resources_header", language)]
-    return _fit(["\n".join(header + _listing_lines(svc, language, entries, detail) + [footer])
+    return _fit(["\n".join(header + _listing_lines(svc, language, entries, detail) + footer)
                  for detail in (2, 1, 0)])
 
 

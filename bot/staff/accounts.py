@@ -18,6 +18,7 @@ from bot.core.store import Keys
 ROLES = ("staff", "supervisor")
 MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 # Checked against when a username does not exist, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
@@ -26,12 +27,27 @@ class AccountError(ValueError):
     """An account cannot be created as asked."""
 
 
+def _languages(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """Check and normalise language codes (lower-case letters, as in locales/)."""
+    cleaned = tuple(dict.fromkeys(code.strip().lower() for code in codes if code.strip()))
+    for code in cleaned:
+        if not _LANGUAGE.match(code):
+            raise AccountError(f"Not a language code: {code!r} (use codes such as sw, ar).")
+    return cleaned
+
+
 @dataclass(frozen=True)
 class StaffUser:
     """A staff member who can log in to the console."""
 
     username: str
     role: str
+    languages: tuple[str, ...] = ()  # languages spoken, for the default view of the queue
+
+    @property
+    def supervisor(self) -> bool:
+        """Say whether the user is a supervisor (who sees and may act on every case)."""
+        return self.role == "supervisor"
 
 
 class Accounts:
@@ -41,7 +57,7 @@ class Accounts:
         self.redis = redis
         self.keys = keys
 
-    def create(self, username: str, password: str, role: str) -> StaffUser:
+    def create(self, username: str, password: str, role: str, languages: tuple[str, ...] = ()) -> StaffUser:
         """Create an account; refuse weak passwords, unknown roles and duplicates."""
         if not _USERNAME.match(username):
             raise AccountError("Username: 2-32 lower-case letters, digits, '.', '_' or '-'.")
@@ -53,14 +69,26 @@ class Accounts:
         created = self.redis.hsetnx(self.keys.staff_user(username), "password", hashed)
         if not created:
             raise AccountError(f"User {username} already exists.")
-        self.redis.hset(self.keys.staff_user(username), mapping={"role": role, "created_at": str(time.time())})
+        self.redis.hset(self.keys.staff_user(username), mapping={
+            "role": role, "created_at": str(time.time()), "languages": ",".join(_languages(languages))})
         self.redis.sadd(self.keys.staff_users, username)
-        return StaffUser(username, role)
+        return StaffUser(username, role, _languages(languages))
+
+    def set_languages(self, username: str, languages: tuple[str, ...]) -> StaffUser:
+        """Set the languages a staff member speaks (codes such as sw, ar)."""
+        if self.get(username) is None:
+            raise AccountError(f"No user {username}.")
+        self.redis.hset(self.keys.staff_user(username), "languages", ",".join(_languages(languages)))
+        user = self.get(username)
+        assert user is not None
+        return user
 
     def get(self, username: str) -> StaffUser | None:
         """Return an account by username."""
-        role = self.redis.hget(self.keys.staff_user(username), "role")
-        return StaffUser(username, str(role)) if role else None
+        role, languages = self.redis.hmget(self.keys.staff_user(username), ["role", "languages"])
+        if not role:
+            return None
+        return StaffUser(username, str(role), tuple(filter(None, str(languages or "").split(","))))
 
     def usernames(self) -> list[str]:
         """Return every username, sorted."""
@@ -74,7 +102,7 @@ class Accounts:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Create a staff account: lantern staff-user create NAME --role staff."""
+    """Create or list staff accounts, or set the languages one speaks: lantern staff-user --help."""
     from bot.core.settings import Settings
     from bot.core.store import connect
 
@@ -83,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     create = sub.add_parser("create", help="create an account (password asked, or STAFF_PASSWORD)")
     create.add_argument("username")
     create.add_argument("--role", choices=ROLES, default="staff")
+    create.add_argument("--languages", default="", help="languages spoken, e.g. sw,en")
+    languages = sub.add_parser("languages", help="set the languages an account speaks (e.g. sw,ar)")
+    languages.add_argument("username")
+    languages.add_argument("codes", help="comma-separated language codes; empty for none")
     sub.add_parser("list", help="list accounts")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
@@ -90,11 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "list":
         for name in accounts.usernames():
             user = accounts.get(name)
-            print(f"{name}\t{user.role if user else '?'}")
+            print(f"{name}\t{user.role if user else '?'}\t{','.join(user.languages) if user else ''}")
         return 0
-    password = os.environ.get("STAFF_PASSWORD") or getpass.getpass(f"Password for {args.username}: ")
     try:
-        user = accounts.create(args.username, password, args.role)
+        if args.command == "languages":
+            user = accounts.set_languages(args.username, tuple(args.codes.split(",")))
+            print(f"{user.username} speaks: {', '.join(user.languages) or '(none)'}.")
+            return 0
+        password = os.environ.get("STAFF_PASSWORD") or getpass.getpass(f"Password for {args.username}: ")
+        user = accounts.create(args.username, password, args.role, tuple(args.languages.split(",")))
     except AccountError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-"""Translate the console's own interface with Babel (English and Spanish)."""
+"""Translate the console's own interface with Babel, in the ten languages the bot speaks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, request, session
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
-CONSOLE_LANGUAGES = {"en": "English", "es": "Español"}
+CONSOLE_LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "pt": "Português", "sw": "Kiswahili",
+                     "hi": "हिन्दी", "ne": "नेपाली", "bn": "বাংলা", "tl": "Tagalog", "ar": "العربية"}
+RTL = {"ar"}
 
 
 @cache
@@ -28,6 +30,11 @@ def console_language() -> str:
     return request.accept_languages.best_match(list(CONSOLE_LANGUAGES)) or "en"
 
 
+def console_direction() -> str:
+    """Return the text direction of the console language ("rtl" or "ltr")."""
+    return "rtl" if console_language() in RTL else "ltr"
+
+
 def gettext(message: str) -> str:
     """Translate a console message into the current console language."""
     return translations(console_language()).gettext(message)
@@ -43,3 +50,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.globals["console_language"] = console_language
+    app.jinja_env.globals["console_direction"] = console_direction

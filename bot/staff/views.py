@@ -1,11 +1,12 @@
-"""Console pages and actions: queue, case, claim, transfer, reply, notes, close, live events."""
+"""Console pages and actions: queue, case, claim, transfer, reply, notes, resources, close, live events."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from bot.core.services import Services, get_services
@@ -14,6 +15,8 @@ from bot.handoff.outbound import OutboundRefused
 from bot.handoff.rules import close_case, notify_person, staff_reply
 from bot.resources.lookup import words_for
 from bot.resources.places import match_place
+from bot.resources.render import render_resource_list
+from bot.staff import labels
 from bot.staff.audit import audit, recent_audit
 from bot.staff.auth import (
     accounts,
@@ -25,18 +28,35 @@ from bot.staff.auth import (
     record_failure,
     start_session,
 )
+from bot.staff.casefile import CaseFile, allowed_actions, case_file, reason_text
 from bot.staff.i18n import CONSOLE_LANGUAGES
 from bot.staff.i18n import gettext as _
+from bot.staff.queue import QueueContext, QueueFilter, QueuePage, build_page
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
-OUTCOMES = ("referred", "resolved", "no_response", "not_a_case", "duplicate")
+OUTCOMES = labels.OUTCOMES
 MAX_REPLY = 1000
+MAX_SUMMARY = 500
+RECENT_CLOSED = 200
 
 
 @bp.app_context_processor
 def inject() -> dict[str, object]:
-    """Give templates the CSRF token, the user and the console languages."""
-    return {"csrf_token": csrf_token, "staff_user": g.get("staff_user"), "console_languages": CONSOLE_LANGUAGES}
+    """Give templates the CSRF token, the user, the console languages and the label tables."""
+    return {"csrf_token": csrf_token, "staff_user": g.get("staff_user"), "console_languages": CONSOLE_LANGUAGES,
+            "labels": labels}
+
+
+@bp.app_template_filter("minutes_since")
+def minutes_since(epoch: float) -> int:
+    """Return whole minutes from a time until now."""
+    return max(0, int((time.time() - float(epoch)) // 60))
+
+
+@bp.app_template_filter("clock")
+def clock(epoch: float) -> str:
+    """Format a time as UTC for the page (the browser shows it in local time)."""
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def load_case(svc: Services, case_id: str) -> Case:
@@ -47,6 +67,12 @@ def load_case(svc: Services, case_id: str) -> Case:
     return case
 
 
+def wants_json() -> bool:
+    """Say whether the page's script sent this request (it shows the answer in place)."""
+    return request.headers.get("X-Requested-With") == "lantern-console"
+
+
+# --- login -------------------------------------------------------------------------------
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     """Show the login form; log in with throttling of failed attempts."""
@@ -85,25 +111,62 @@ def set_language() -> ResponseReturnValue:
     return redirect(request.referrer if request.referrer and "/staff/" in request.referrer else url_for("staff.queue"))
 
 
+# --- queue -------------------------------------------------------------------------------
+def queue_page(svc: Services, chosen: QueueFilter) -> QueuePage:
+    """Build the queue the current user asked for."""
+    cases = svc.cases.queue()
+    if chosen.status == "closed" or chosen.query:
+        cases += [c for c in svc.cases.recent(RECENT_CLOSED) if not c.active]
+    ctx = QueueContext(g.staff_user, time.time(), svc.settings.handoff_unclaimed_seconds)
+    return build_page(cases, chosen, ctx, svc.registry.codes)
+
+
+def queue_context(svc: Services) -> dict[str, object]:
+    """Return what the queue templates need."""
+    chosen = QueueFilter.from_args(request.args)
+    page = queue_page(svc, chosen)
+    ctx = QueueContext(g.staff_user, time.time(), svc.settings.handoff_unclaimed_seconds)
+    return {"page": page, "chosen": chosen, "ctx": ctx, "languages": svc.registry.languages,
+            "language_options": [(lang.code, lang.name) for lang in svc.registry.languages],
+            "outcome_names": labels.outcome_labels()}
+
+
 @bp.get("/")
 @login_required()
-def queue() -> str:
-    """Show active cases, most urgent and oldest first."""
+def queue() -> ResponseReturnValue:
+    """Show the queue: the counsellor's default view, or the filters they chose."""
     svc = get_services()
-    return render_template("staff/queue.html", cases=svc.cases.queue(), recent=svc.cases.recent(20))
+    context = queue_context(svc)
+    chosen = context["chosen"]
+    page = context["page"]
+    assert isinstance(chosen, QueueFilter) and isinstance(page, QueuePage)
+    if chosen.query and page.total == 1 and page.rows[0][1].id == chosen.query:
+        return redirect(url_for("staff.case_page", case_id=chosen.query))
+    return render_template("staff/queue.html", **context)
 
 
 @bp.get("/queue")
 @login_required()
 def queue_rows() -> str:
-    """Return the queue rows (refreshed live by the page)."""
-    return render_template("staff/_queue_rows.html", cases=get_services().cases.queue())
+    """Return the queue's results part (the page refreshes it on every case event)."""
+    return render_template("staff/_queue_results.html", **queue_context(get_services()))
+
+
+@bp.get("/next")
+@login_required()
+def next_case() -> ResponseReturnValue:
+    """Open the most urgent case of the user's default view."""
+    svc = get_services()
+    page = queue_page(svc, QueueFilter())
+    if not page.rows:
+        return redirect(url_for("staff.queue"))
+    return redirect(url_for("staff.case_page", case_id=page.rows[0][1].id))
 
 
 @bp.get("/events")
 @login_required()
 def events() -> Response:
-    """Stream case changes to the console (server-sent events; ids and status only)."""
+    """Stream case changes to the console (server-sent events; ids, status and staff names only)."""
     svc = get_services()
 
     def stream() -> Iterator[str]:
@@ -126,30 +189,58 @@ def events() -> Response:
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
+# --- case page ---------------------------------------------------------------------------
+def render_case(svc: Services, case: Case, error: str = "", drafts: dict[str, str] | None = None,
+                resources: dict[str, object] | None = None) -> str:
+    """Render the case page (with an error and the user's typed text, when an action failed)."""
+    return render_template("staff/case.html", file=case_file(svc, case, g.staff_user), case=case, error=error,
+                           drafts=drafts or {}, resources=resources)
+
+
+def refused(svc: Services, case: Case, status: int, message: str, **drafts: str) -> ResponseReturnValue:
+    """Answer a refused action: in place for the page's script, else the page with the text kept."""
+    if wants_json():
+        return jsonify(ok=False, error=message), status
+    return render_case(svc, case, error=message, drafts=drafts), status
+
+
+def done(case: Case, to: str | None = None) -> ResponseReturnValue:
+    """Answer a successful action."""
+    if wants_json():
+        return jsonify(ok=True, redirect=to)
+    return redirect(to or url_for("staff.case_page", case_id=case.id))
+
+
+def not_allowed(case: Case) -> str:
+    """Explain why the user may not act on a case."""
+    if not case.active:
+        return _("This case is closed.")
+    if case.claimed_by:
+        return _("Only {owner}, who has this case, or a supervisor can do this.").format(owner=case.claimed_by)
+    return _("Claim this case first.")
+
+
 @bp.get("/cases/<case_id>")
 @login_required()
 def case_page(case_id: str) -> str:
-    """Show a case: transcript, notes and actions."""
+    """Show a case: safety status, actions, conversation, reply tools, notes and timeline."""
     svc = get_services()
     case = load_case(svc, case_id)
     audit(svc, g.staff_user.username, "view", case.id)
-    allowed, why_not = svc.outbound.window_open(case.person)
-    return render_template(
-        "staff/case.html", case=case, transcript=svc.cases.transcript(case.id), notes=svc.cases.notes(case.id),
-        colleagues=[u for u in accounts(svc).usernames() if u != g.staff_user.username], outcomes=OUTCOMES,
-        can_send=allowed and bool(case.contact), why_not=why_not or _("This case has no contact number."),
-        direction=svc.registry.get(case.language).direction, language_name=svc.registry.get(case.language).name,
-    )
+    return render_case(svc, case)
 
 
-@bp.get("/cases/<case_id>/transcript")
+@bp.get("/cases/<case_id>/live")
 @login_required()
-def transcript_partial(case_id: str) -> str:
-    """Return the transcript part of a case page (refreshed live)."""
+def case_live(case_id: str) -> Response:
+    """Return the parts of a case page that change, for the page to swap in place."""
     svc = get_services()
     case = load_case(svc, case_id)
-    return render_template("staff/_transcript.html", case=case, transcript=svc.cases.transcript(case.id),
-                           direction=svc.registry.get(case.language).direction)
+    file: CaseFile = case_file(svc, case, g.staff_user)
+    parts = {name: render_template(f"staff/_case_{name}.html", file=file, case=case, drafts={})
+             for name in ("head", "actions", "reply", "timeline", "notes")}
+    parts["transcript"] = render_template("staff/_transcript.html", file=file, case=case)
+    return jsonify(status=case.status, claimed_by=case.claimed_by, reply_state=file.reply_state, parts=parts)
 
 
 @bp.post("/cases/<case_id>/claim")
@@ -159,55 +250,51 @@ def claim(case_id: str) -> ResponseReturnValue:
     svc = get_services()
     case = load_case(svc, case_id)
     if case.status != "open":
-        flash(_("This case is not open for claiming."))
-    else:
-        svc.cases.update(case, "claimed", status="claimed", claimed_by=g.staff_user.username)
-        audit(svc, g.staff_user.username, "claim", case.id)
-        notify_person(svc, case, "handoff_joined")
-    return redirect(url_for("staff.case_page", case_id=case.id))
+        return refused(svc, case, 409, _("This case is not open for claiming.") + " " + not_allowed(case))
+    svc.cases.update(case, "claimed", by=g.staff_user.username, status="claimed", claimed_by=g.staff_user.username)
+    audit(svc, g.staff_user.username, "claim", case.id)
+    notify_person(svc, case, "handoff_joined")
+    return done(case)
 
 
 @bp.post("/cases/<case_id>/transfer")
 @login_required()
 def transfer(case_id: str) -> ResponseReturnValue:
-    """Hand a claimed case to a colleague."""
+    """Hand a case to a colleague with a hand-over note."""
     svc = get_services()
     case = load_case(svc, case_id)
     colleague = request.form.get("to", "")
-    if not case.active or accounts(svc).get(colleague) is None:
-        flash(_("Cannot transfer this case."))
-    elif case.claimed_by != g.staff_user.username and g.staff_user.role != "supervisor":
-        abort(403)
-    else:
-        svc.cases.update(case, "transferred", status="claimed", claimed_by=colleague)
-        audit(svc, g.staff_user.username, "transfer", case.id, detail=f"to {colleague}")
-    return redirect(url_for("staff.case_page", case_id=case.id))
-
-
-def require_owner(case: Case) -> None:
-    """Only the staff member who claimed a case (or a supervisor) may act on it."""
-    if case.claimed_by != g.staff_user.username and g.staff_user.role != "supervisor":
-        abort(403)
+    note_text = request.form.get("note", "").strip()[:MAX_REPLY]
+    if "transfer" not in allowed_actions(case, g.staff_user):
+        return refused(svc, case, 403, not_allowed(case), handover=note_text)
+    if accounts(svc).get(colleague) is None or colleague == case.claimed_by:
+        return refused(svc, case, 400, _("Choose a colleague to transfer to."), handover=note_text)
+    if not note_text:
+        return refused(svc, case, 400, _("Write a hand-over note for your colleague."), handover=note_text)
+    svc.cases.update(case, "transferred", by=g.staff_user.username, detail=note_text,
+                     status="claimed", claimed_by=colleague)
+    audit(svc, g.staff_user.username, "transfer", case.id, detail=f"to {colleague}")
+    return done(case)
 
 
 @bp.post("/cases/<case_id>/reply")
 @login_required()
 def reply(case_id: str) -> ResponseReturnValue:
-    """Send a reply to the person through Twilio (only inside the safe-contact window)."""
+    """Send a reply to the person through Twilio (only when safe and inside the contact window)."""
     svc = get_services()
     case = load_case(svc, case_id)
-    require_owner(case)
     text = request.form.get("text", "").strip()[:MAX_REPLY]
-    if not text or not case.active:
-        flash(_("Nothing was sent."))
-        return redirect(url_for("staff.case_page", case_id=case.id))
+    if "reply" not in allowed_actions(case, g.staff_user):
+        return refused(svc, case, 403, not_allowed(case), reply=text)
+    if not text:
+        return refused(svc, case, 400, _("Write a reply first."), reply=text)
     try:
         staff_reply(svc, case, g.staff_user.username, text)
-        audit(svc, g.staff_user.username, "reply", case.id)
     except OutboundRefused as exc:
-        audit(svc, g.staff_user.username, "reply_refused", case.id)
-        flash(_("Not sent: ") + str(exc))
-    return redirect(url_for("staff.case_page", case_id=case.id))
+        audit(svc, g.staff_user.username, "reply_refused", case.id, detail=exc.code)
+        return refused(svc, case, 409, _("Not sent:") + " " + reason_text(svc, exc.code, str(exc)), reply=text)
+    audit(svc, g.staff_user.username, "reply", case.id)
+    return done(case)
 
 
 @bp.post("/cases/<case_id>/note")
@@ -217,52 +304,90 @@ def note(case_id: str) -> ResponseReturnValue:
     svc = get_services()
     case = load_case(svc, case_id)
     text = request.form.get("text", "").strip()[:MAX_REPLY]
-    if text:
-        svc.cases.add_note(case, g.staff_user.username, text)
-        audit(svc, g.staff_user.username, "note", case.id)
-    return redirect(url_for("staff.case_page", case_id=case.id))
+    if not text:
+        return refused(svc, case, 400, _("Write a note first."))
+    svc.cases.add_note(case, g.staff_user.username, text)
+    audit(svc, g.staff_user.username, "note", case.id)
+    return done(case)
 
 
 @bp.post("/cases/<case_id>/close")
 @login_required()
 def close(case_id: str) -> ResponseReturnValue:
-    """Close a case with an outcome; the bot resumes for the person."""
+    """Close a case with an outcome and a short summary; the bot resumes for the person."""
     svc = get_services()
     case = load_case(svc, case_id)
-    require_owner(case)
     outcome = request.form.get("outcome", "")
-    if outcome not in OUTCOMES or not case.active:
-        flash(_("Choose an outcome to close this case."))
-        return redirect(url_for("staff.case_page", case_id=case.id))
-    close_case(svc, case, g.staff_user.username, outcome)
+    summary = request.form.get("summary", "").strip()[:MAX_SUMMARY]
+    if "close" not in allowed_actions(case, g.staff_user):
+        return refused(svc, case, 403, not_allowed(case), summary=summary)
+    if outcome not in OUTCOMES or not summary:
+        return refused(svc, case, 400, _("Choose an outcome and write a short summary to close this case."),
+                       summary=summary)
+    close_case(svc, case, g.staff_user.username, outcome, summary)
     audit(svc, g.staff_user.username, "close", case.id, detail=outcome)
-    return redirect(url_for("staff.queue"))
+    return done(case, url_for("staff.queue"))
 
 
 STAFF_SEARCH_KM = 300  # staff see further than "near": they can judge the distance
 
 
-@bp.post("/cases/<case_id>/resources")
-@login_required()
-def find_resources(case_id: str) -> str:
-    """Look up resources near a place for a case (to send one to the person)."""
-    svc = get_services()
-    case = load_case(svc, case_id)
-    resource_desk = svc.desk
-    resource_desk.refresh()
-    query = request.form.get("query", "")
-    place = match_place(resource_desk.finder, query)
+def find_entries(svc: Services, query: str) -> tuple[list[dict[str, object]], bool]:
+    """Look up directory entries near the place named in a query, then that country's national
+    entries (and whether a place was found). Staff see further than the bot's "near"."""
+    desk = svc.desk
+    desk.refresh()
+    place = match_place(desk.finder, query)
+    if place is None:
+        return [], False
     categories = words_for(svc.registry, query, "categories")
     category = categories[0] if categories else None
-    results: list[dict[str, object]] = []
-    if place is not None:
-        results = [*resource_desk.index.nearest(place.latitude, place.longitude, category, set(),
-                                                STAFF_SEARCH_KM)[:10],
-                   *resource_desk.index.national(place.country, category, set())]
+    results = [*desk.index.nearest(place.latitude, place.longitude, category, set(), STAFF_SEARCH_KM)[:10],
+               *desk.index.national(place.country, category, set())]
+    return results, True
+
+
+@bp.post("/cases/<case_id>/resources")
+@login_required()
+def find_resources(case_id: str) -> ResponseReturnValue:
+    """Look up resources near a place, each previewed as the person would get it."""
+    svc = get_services()
+    case = load_case(svc, case_id)
+    query = request.form.get("query", "").strip()[:200]
+    results, place_found = find_entries(svc, query)
+    previews = [render_resource_list(svc, case.language, [entry], more=False, footer_line=False)
+                for entry in results]
     audit(svc, g.staff_user.username, "resource_lookup", case.id)
-    return render_template("staff/_resources.html", case=case, results=results, query=query, place=place)
+    found = {"query": query, "place_found": place_found, "results": list(zip(results, previews, strict=True))}
+    if wants_json():
+        html = render_template("staff/_resources.html", case=case, resources=found,
+                               file=case_file(svc, case, g.staff_user))
+        return jsonify(ok=True, html=html)
+    return render_case(svc, case, resources=found)
 
 
+@bp.post("/cases/<case_id>/send-resource")
+@login_required()
+def send_resource(case_id: str) -> ResponseReturnValue:
+    """Send a directory entry to the person, in their language, by the bot's own renderer."""
+    svc = get_services()
+    case = load_case(svc, case_id)
+    entry = svc.desk.index.get(request.form.get("resource", "")[:100])
+    if "reply" not in allowed_actions(case, g.staff_user):
+        return refused(svc, case, 403, not_allowed(case))
+    if entry is None:
+        return refused(svc, case, 404, _("That resource is no longer in the directory."))
+    text = render_resource_list(svc, case.language, [entry], more=False, footer_line=False)
+    try:
+        staff_reply(svc, case, g.staff_user.username, text)
+    except OutboundRefused as exc:
+        audit(svc, g.staff_user.username, "reply_refused", case.id, detail=exc.code)
+        return refused(svc, case, 409, _("Not sent:") + " " + reason_text(svc, exc.code, str(exc)))
+    audit(svc, g.staff_user.username, "resource_sent", case.id, detail=str(entry.get("id", "")))
+    return done(case)
+
+
+# --- supervisors and machines --------------------------------------------------------------
 @bp.get("/audit")
 @login_required(role="supervisor")
 def audit_log() -> str:
@@ -270,14 +395,35 @@ def audit_log() -> str:
     return render_template("staff/audit.html", entries=recent_audit(get_services()))
 
 
+def parse_since(value: str) -> float | None:
+    """Parse an ISO 8601 time (UTC when no zone is given) into epoch seconds; None if malformed."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+
+
 @bp.get("/api/escalations")
-def api_escalations() -> Response:
-    """List cases for machines: Bearer STAFF_API_TOKEN; never a phone number."""
+def api_escalations() -> ResponseReturnValue:
+    """List cases for machines (Bearer STAFF_API_TOKEN), newest last; never a phone number.
+
+    Every open case by default; `?since=<ISO 8601>` every case opened after then, whatever its
+    status; `?status=all` recent cases of any status; `?limit=N` caps the list."""
     svc = get_services()
     if not api_token_valid(svc) and current_user(svc) is None:
         abort(401)
-    status = request.args.get("status", "active")
-    cases = svc.cases.queue() if status == "active" else svc.cases.recent(200)
+    limit_arg = request.args.get("limit", "")
+    limit = int(limit_arg) if limit_arg.isdigit() else None
+    if "since" in request.args:
+        since = parse_since(request.args["since"])
+        if since is None:
+            return jsonify(error="since must be an ISO 8601 time"), 400
+        cases = svc.cases.opened_since(since, limit)
+    else:
+        cases = svc.cases.queue() if request.args.get("status", "active") == "active" else svc.cases.recent(200)
+        cases.sort(key=lambda c: c.created_at)
+        cases = cases[-limit:] if limit else cases
     return jsonify([case.public() for case in cases])
 
 
@@ -287,6 +433,7 @@ def security_headers(response: Response) -> Response:
     if request.path.startswith("/staff"):
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "media-src 'self' data:; connect-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
         )
         response.headers["X-Frame-Options"] = "DENY"
@@ -297,4 +444,3 @@ def security_headers(response: Response) -> Response:
         if get_services().settings.public_url.startswith("https://"):
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
-

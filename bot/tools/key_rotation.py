@@ -16,11 +16,12 @@ from bot.core.store import Keys
 
 
 def rotate_all(redis: Redis, keys: Keys, vault: Vault) -> int:
-    """Re-encrypt transcripts, case transcripts and notes, and case contact numbers; return the count."""
+    """Re-encrypt transcripts, case transcripts, notes and timelines, and contact numbers; return the count."""
     count = 0
     for key in redis.scan_iter(match=f"{keys.prefix}*", count=1000):
         kind = redis.type(key)
-        if kind == "list" and (key.endswith((":transcript", ":notes")) or f"{keys.prefix}transcript:" in key):
+        encrypted_list = key.endswith((":transcript", ":notes", ":timeline")) or f"{keys.prefix}transcript:" in key
+        if kind == "list" and encrypted_list:
             for index, token in enumerate(redis.lrange(key, 0, -1)):
                 redis.lset(key, index, vault.rotate(token))
                 count += 1
