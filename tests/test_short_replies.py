@@ -261,3 +261,12 @@ def test_the_language_check_finds_a_yes_that_means_no_elsewhere(pipeline: Pipeli
     problems: list[str] = []
     check_answer_words(dataclasses.replace(registry, languages=(broken, *registry.languages[1:])), problems)
     assert any(p.startswith("en: 'si' is a no here but a yes in ") for p in problems), problems
+
+
+def test_fee_advice_offers_a_person_as_a_menu_choice(pipeline: Pipeline) -> None:
+    choose(pipeline)
+    pipeline.rasa.answers["the agent wants 2000 dollars for the visa should i pay"] = ["utter_safe_migration_1"]
+    [advice] = pipeline.text("the agent wants 2000 dollars for the visa should i pay")
+    assert "3 talk to a person" in advice and pipeline.case() is None
+    pipeline.text("3")
+    assert pipeline.rasa.sent[-1][1] == "/ask_human"

@@ -55,14 +55,19 @@ SOURCE: dict[str, str] = dict(
         ),
         message(
             "utter_safe_migration_1",
-            "✈️ Safe travel (1/2):\n- Check the recruiter is licensed\n"
-            "- Never pay big job fees\n- Keep copies of your documents\n"
-            "Reply 1 more, 0 menu",
+            "✈️ Safe travel (1/2):\n"
+            "- Check the recruiter is licensed\n"
+            "- Never pay big job fees\n"
+            "- Keep copies of your documents\n"
+            "Reply 1 more, 3 talk to a person, 0 menu"
         ),
         message(
             "utter_safe_migration_2",
-            "✈️ Safe travel (2/2):\n- Never give anyone your passport\n"
-            "- Tell family where you are\n- Save our hotline: {hotline}\nReply 0 menu",
+            "✈️ Safe travel (2/2):\n"
+            "- Never give anyone your passport\n"
+            "- Tell family where you are\n"
+            "- Save our hotline: {hotline}\n"
+            "Reply 3 talk to a person, 0 menu"
         ),
         message(
             "utter_ask_place",
