@@ -68,7 +68,8 @@ def test_a_menu_digit_becomes_the_intent_of_the_last_menu(pipeline: Pipeline) ->
 
 def test_text_starting_with_a_slash_never_reaches_rasa_as_an_intent(pipeline: Pipeline) -> None:
     choose_english(pipeline)
-    for forced in ("/immediate_danger", "//ask_human", "  /greet"):
+    for forced in ("/immediate_danger", "//ask_human", "  /greet", "/ /immediate_danger@1.0", "\u3000/ask_human",
+                   "/\n/greet"):
         pipeline.text(forced)
         assert not pipeline.rasa.sent[-1][1].startswith("/"), forced
 

@@ -47,12 +47,13 @@ class Settings:
     emergency_number: str = "112"
     retention_seconds: int = 30 * 24 * 3600
     closed_case_retention_seconds: int = 90 * 24 * 3600
-    dedupe_seconds: int = 24 * 3600
+    dedupe_seconds: int = 30 * 24 * 3600
     safe_contact_window_seconds: int = 24 * 3600
     rate_limit_per_minute: int = 20
     rate_limit_per_hour: int = 120
     ip_rate_limit_per_minute: int = 600
     max_body_bytes: int = 64 * 1024
+    case_transcript_turns: int = 500
     discreet_mode: bool = False
     staff_api_token: str = ""
     staff_session_idle_minutes: int = 30
@@ -97,6 +98,13 @@ class Settings:
             raise SettingsError("retention must be positive")
         if self.safe_contact_window_seconds > 24 * 3600:
             raise SettingsError("SAFE_CONTACT_WINDOW_SECONDS cannot exceed WhatsApp's 24 hours")
+        if self.dedupe_seconds < self.retention_seconds:
+            raise SettingsError("DEDUPE_SECONDS must be at least RETENTION_SECONDS: a replayed message "
+                                "must never be answered while anything about the person is kept")
+        if not self.rasa_key_prefix.isalnum():
+            raise SettingsError("RASA_KEY_PREFIX must be letters and digits only (Rasa ignores any other prefix)")
+        if self.case_transcript_turns < 1:
+            raise SettingsError("CASE_TRANSCRIPT_TURNS must be positive")
 
 
 def _parse(name: str, kind: str, raw: str) -> object:

@@ -69,12 +69,14 @@ def _queue_score(case: Case) -> float:
 class CaseStore:
     """Store escalations in Redis and announce every change to staff consoles."""
 
-    def __init__(self, redis: Redis, keys: Keys, vault: Vault, retention: int, closed_retention: int) -> None:
+    def __init__(self, redis: Redis, keys: Keys, vault: Vault, retention: int, closed_retention: int,
+                 max_turns: int = 500) -> None:
         self.redis = redis
         self.keys = keys
         self.vault = vault
         self.retention = retention
         self.closed_retention = closed_retention
+        self.max_turns = max_turns
 
     # --- reading ---------------------------------------------------------------------
     def get(self, case_id: str) -> Case | None:
@@ -142,6 +144,8 @@ class CaseStore:
         for owned in (key, self.keys.case_transcript(case.id), self.keys.case_notes(case.id)):
             pipe.expire(owned, ttl)
         pipe.set(self.keys.person_case(case.person), case.id, ex=ttl)
+        pipe.sadd(self.keys.person_cases(case.person), case.id)
+        pipe.expire(self.keys.person_cases(case.person), max(self.retention, self.closed_retention))
         if case.active:
             pipe.zadd(self.keys.open_cases, {case.id: _queue_score(case)})
         else:
@@ -194,6 +198,7 @@ class CaseStore:
         now = time.time()
         entry = {"role": role, "at": now, "text": text, "author": author}
         self.redis.rpush(self.keys.case_transcript(case.id), self.vault.encrypt(json.dumps(entry)))
+        self.redis.ltrim(self.keys.case_transcript(case.id), -self.max_turns, -1)
         case.updated_at = now
         self._save(case)
         self.publish(case, "message")
@@ -214,17 +219,35 @@ class CaseStore:
         self.publish(case, event)
         return case
 
-    def erase_for_person(self, person: str) -> Case | None:
-        """Erase a person's case transcript, closing it with a note for staff."""
-        case = self.current_for(person)
-        if case is None:
-            return None
-        self.redis.delete(self.keys.case_transcript(case.id))
-        self.redis.delete(self.keys.case_notes(case.id))
-        self.add_note(case, "system", "The person asked for deletion: transcript erased.")
-        status_changes: dict[str, object] = {"contact": ""}
+    def erase_for_person(self, person: str) -> list[Case]:
+        """Erase every case of a person (per-person index, no scan): transcripts, notes, number and
+        the link to them go; each case stays as a closed shell with a note saying why."""
+        ids = set(self.redis.smembers(self.keys.person_cases(person)))
+        ids |= {self.redis.get(self.keys.person_case(person))} - {None}
+        erased = [self._erase(case) for case in map(self.get, sorted(ids)) if case is not None]
+        self.redis.delete(self.keys.person_cases(person), self.keys.person_case(person))
+        return erased
+
+    def _erase(self, case: Case) -> Case:
+        """Empty one case of everything about the person and close it."""
+        now = time.time()
         if case.active:
-            status_changes |= {"status": "closed", "outcome": "erased_by_person", "closed_at": time.time()}
-        self.update(case, "closed" if case.active else "updated", **status_changes)
-        self.redis.delete(self.keys.person_case(person))
+            case.status, case.outcome, case.closed_at = "closed", "erased_by_person", now
+        case.person, case.contact, case.updated_at = "", "", now
+        note = {"at": now, "author": "system", "text": "The person asked for deletion: transcript erased."}
+        key, notes = self.keys.case(case.id), self.keys.case_notes(case.id)
+        pipe = self.redis.pipeline()
+        pipe.delete(self.keys.case_transcript(case.id), notes)
+        pipe.hset(key, mapping={k: str(v) for k, v in asdict(case).items()})
+        pipe.rpush(notes, self.vault.encrypt(json.dumps(note)))
+        pipe.expire(key, self.closed_retention)
+        pipe.expire(notes, self.closed_retention)
+        pipe.zrem(self.keys.open_cases, case.id)
+        pipe.execute()
+        self.publish(case, "closed")
         return case
+
+    def prune_index(self, now: float | None = None) -> int:
+        """Drop ids from the index of every case once no case that old can still exist."""
+        horizon = (now or time.time()) - self.retention - self.closed_retention
+        return int(self.redis.zremrangebyscore(self.keys.all_cases, "-inf", horizon))

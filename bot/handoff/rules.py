@@ -101,6 +101,8 @@ def relay_to_staff(
 
 def safety_answer(svc: Services, person: str, language: str, safe: bool) -> list[str]:
     """Record the person's answer to 'is it safe to text?' on their case and acknowledge."""
+    if not safe:
+        svc.people.hold_contact(person, svc.clock())
     case = svc.cases.current_for(person)
     if case is not None and case.active:
         svc.cases.update(case, "updated", safe_to_text="yes" if safe else "no")

@@ -17,6 +17,7 @@ from bot.resources.index import DirectoryIndex
 from bot.resources.places import match_place
 
 PAGE = 3
+PIN_DECIMALS = 2  # a kept pin is rounded to about 1 km: enough for "more results", not a doorstep
 
 
 @dataclass
@@ -92,7 +93,8 @@ def lookup(
     if more and not entries and offset:  # past the last page: start the list again
         offset = 0
         entries, has_more = desk.index.nearest(latitude, longitude, category, filters, offset, PAGE)
-    remember(desk, key, lat=str(latitude), lon=str(longitude), category=category or "",
+    remember(desk, key, lat=str(round(latitude, PIN_DECIMALS)), lon=str(round(longitude, PIN_DECIMALS)),
+             category=category or "",
              filters=",".join(sorted(filters)), offset=str(offset), asked="0")
     if not entries:
         return "utter_no_resources", {}

@@ -80,16 +80,14 @@ def redis_answers(url: str) -> bool:
 
 
 def rasa_env(base: dict[str, str], redis_url: str, nlg_url: str, actions_url: str) -> dict[str, str]:
-    """Return the environment endpoints.yml reads (Redis location, NLG and actions URLs)."""
-    parsed = urlparse(redis_url)
+    """Return the environment Rasa's processes read: Lantern's settings (the tracker and lock
+    stores take REDIS_URL, RASA_KEY_PREFIX, RETENTION_SECONDS and the keys from them) and the
+    NLG and actions URLs endpoints.yml names."""
     env = dict(base)
     env.update(
-        RASA_REDIS_HOST=parsed.hostname or "127.0.0.1",
-        RASA_REDIS_PORT=str(parsed.port or 6379),
-        RASA_REDIS_DB=(parsed.path or "/0").lstrip("/") or "0",
+        REDIS_URL=redis_url,
         NLG_URL=nlg_url,
         ACTIONS_URL=actions_url,
-        RETENTION_SECONDS=env.get("RETENTION_SECONDS", str(30 * 24 * 3600)),
         RASA_TOKEN=env.get("RASA_TOKEN", "dev-rasa-token-change-me"),
         TF_CPP_MIN_LOG_LEVEL="3",
         RASA_TELEMETRY_ENABLED="false",
@@ -100,7 +98,7 @@ def rasa_env(base: dict[str, str], redis_url: str, nlg_url: str, actions_url: st
 
 def rasa_children(env: dict[str, str], model: Path, rasa_ports: list[int], actions_port: int,
                   token: str) -> list[Child]:
-    """Describe the Rasa server process(es) and the action server process."""
+    """Describe the Rasa server process(es) and the action server process, both on loopback only."""
     rasa = str(VENV_BIN / "rasa")
     servers = [
         Child(f"rasa{index or ''}", [rasa, "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
@@ -108,8 +106,10 @@ def rasa_children(env: dict[str, str], model: Path, rasa_ports: list[int], actio
                                    "credentials.yml", "-m", str(model), "--log-file", os.devnull], env)
         for index, port in enumerate(rasa_ports)
     ]
+    # `rasa run actions` has no host option; rasa_sdk binds to SANIC_HOST (default 0.0.0.0).
+    actions_env = {**env, "SANIC_HOST": "127.0.0.1"}
     return servers + [Child("actions", [rasa, "run", "actions", "--actions", "bot.dialogue.actions", "-p",
-                                        str(actions_port)], env)]
+                                        str(actions_port)], actions_env)]
 
 
 def wait_until(check: object, timeout: float, children: Sequence[Child] = ()) -> bool:
