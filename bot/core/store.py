@@ -93,7 +93,11 @@ class Keys:
 
     def staff_user(self, user_id: str) -> str:
         """Key of a staff account, by the hash of its username."""
-        return f"{self.prefix}staff:user:{user_id}"
+        return f"{self.prefix}staff:account:{user_id}"
+
+    def legacy_staff_user(self, username: str) -> str:
+        """Key a staff account had before usernames were hashed in key names (moved on first use)."""
+        return f"{self.prefix}staff:user:{username}"
 
     def staff_session(self, session_hash: str) -> str:
         """Key of a console session, by the hash of its cookie value."""
