@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+DOTENV = ROOT / ".env"
 
 
 class SettingsError(ValueError):
@@ -123,3 +124,34 @@ def _parse(name: str, kind: str, raw: str) -> object:
     except ValueError as exc:
         raise SettingsError(f"{name.upper()}: {exc}") from exc
     return raw
+
+
+SETTING_NAMES = frozenset(item.name.upper() for item in fields(Settings))
+
+
+def read_dotenv(path: Path = DOTENV) -> dict[str, str]:
+    """Read KEY=VALUE lines from a .env file, taking every value literally.
+
+    Blank lines, `# comments` and a leading `export ` are allowed; a value may be wrapped in
+    matching quotes. Nothing is interpolated or executed (make's `include` did both)."""
+    if not path.exists():
+        return {}
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name.isidentifier():
+            raise SettingsError(f"{path.name} line {number}: expected NAME=value")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def load_dotenv(environ: dict[str, str] | os._Environ[str], path: Path = DOTENV) -> None:
+    """Add the settings of a .env file to an environment (variables already set win)."""
+    for name, value in read_dotenv(path).items():
+        environ.setdefault(name, value)
