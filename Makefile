@@ -2,10 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-ifneq (,$(wildcard .env))
-include .env
-export
-endif
+# Settings live in .env, read by the `lantern` command (Python, bot/core/settings.py read_dotenv):
+# make never parses it (secrets are not make syntax) and exports nothing to its children.
 
 # Rasa 3.6 needs Python 3.10: use PYTHON310 if given, else the first candidate that really
 # runs 3.10 (pyenv's shims exist even when no 3.10 is selected, so each one is tried).

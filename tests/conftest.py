@@ -21,6 +21,9 @@ from redis import Redis
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
+# Rasa's tracker-store module warns about SQLAlchemy 2.0 on import (tests import it directly).
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
 from bot.app import create_app
 from bot.conversation.people import PersonState
 from bot.conversation.pipeline import handle_inbound

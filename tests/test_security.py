@@ -535,3 +535,37 @@ def test_rotation_is_atomic_per_record_and_reports_what_it_cannot_read(pipeline:
     assert report.unreadable == [f"{pipeline.svc.keys.case_notes(case.id)}[0]"]
     assert not report.retired_derived_key, "something is unreadable: keep every key"
     assert readable.contact_number(readable.get(case.id)) == "+254711000001"  # type: ignore[arg-type]
+
+
+# --- 8. Settings from .env by Python; each child only what it needs; locked dependencies --------
+
+def test_dotenv_is_read_by_python_literally_and_make_does_not_include_it(tmp_path: Path) -> None:
+    from bot.core.settings import load_dotenv, read_dotenv
+
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("# a comment\n\nexport SECRET_KEY='s3cr$t # not a comment'\nTWILIO_AUTH_TOKEN=a$(rm -rf x)b\n"
+                      'RASA_TOKEN="quoted"\nLOG_LEVEL=DEBUG\n', encoding="utf-8")
+    assert read_dotenv(dotenv) == {"SECRET_KEY": "s3cr$t # not a comment", "TWILIO_AUTH_TOKEN": "a$(rm -rf x)b",
+                                   "RASA_TOKEN": "quoted", "LOG_LEVEL": "DEBUG"}
+    environ = {"LOG_LEVEL": "WARNING"}
+    load_dotenv(environ, dotenv)
+    assert environ["LOG_LEVEL"] == "WARNING", "the environment wins"
+    assert Settings.from_env(environ).secret_key == "s3cr$t # not a comment"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "include .env" not in makefile and "\nexport\n" not in makefile
+
+
+def test_each_child_process_gets_only_the_settings_it_needs(tmp_path: Path) -> None:
+    from bot.tools.stack import rasa_children, rasa_env
+
+    secrets = {"TWILIO_AUTH_TOKEN": "twilio-secret", "STAFF_API_TOKEN": "api-secret", "AWS_SECRET": "other"}
+    base = {**Settings(encryption_keys=("k1",)).as_env(), **secrets, "PATH": "/usr/bin", "HOME": "/root"}
+    env = rasa_env(base, "rediss://:pw@10.0.0.5:6380/3", "http://127.0.0.1:5000/nlg", "http://127.0.0.1:5055")
+    rasa, actions = rasa_children(env, tmp_path / "model.tar.gz", [5005], 5055, "token")
+    for child in (rasa, actions):
+        assert not set(secrets) & set(child.env), child.name
+        assert child.env["REDIS_URL"] == "rediss://:pw@10.0.0.5:6380/3" and child.env["PATH"] == "/usr/bin"
+    assert rasa.env["ENCRYPTION_KEYS"] == "k1" and rasa.env["NLG_URL"].endswith("/nlg")
+    assert "ENCRYPTION_KEYS" not in actions.env and "SECRET_KEY" not in actions.env
+    Settings.from_env(rasa.env)  # what Rasa's stores need is all there and valid
+    Settings.from_env(actions.env)
