@@ -524,12 +524,14 @@ def test_rotation_is_atomic_per_record_and_reports_what_it_cannot_read(pipeline:
         appended = False
 
         def rotate(self, token: str) -> str:
-            if not self.appended:
+            if not self.appended and "turn 0" in (self.try_decrypt(token) or ""):  # mid-transcript
                 self.appended = True
                 meanwhile.add_turn(case, "user", "turn 3")
             return super().rotate(token)
 
-    report = rotate_all(pipeline.redis, pipeline.svc.keys, AppendDuringRotation((new_key, old_key), "s"))
+    rotating = AppendDuringRotation((new_key, old_key), "s")
+    report = rotate_all(pipeline.redis, pipeline.svc.keys, rotating)
+    assert rotating.appended
     readable = CaseStore(pipeline.redis, pipeline.svc.keys, Vault((new_key,), "s"), 3600, 7200)
     assert [turn["text"] for turn in readable.transcript(case.id)] == ["turn 1", "turn 2", "turn 3"]
     assert report.unreadable == [f"{pipeline.svc.keys.case_notes(case.id)}[0]"]
@@ -569,3 +571,29 @@ def test_each_child_process_gets_only_the_settings_it_needs(tmp_path: Path) -> N
     assert "ENCRYPTION_KEYS" not in actions.env and "SECRET_KEY" not in actions.env
     Settings.from_env(rasa.env)  # what Rasa's stores need is all there and valid
     Settings.from_env(actions.env)
+
+
+def test_the_lock_file_pins_every_package_with_hashes() -> None:
+    """requirements.lock pins each package with hashes, matches what is installed (what the tests
+    ran with) and covers every dependency in pyproject.toml; make venv installs it with --require-hashes."""
+    import re
+    from importlib.metadata import distributions
+
+    def normal(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    pinned: dict[str, tuple[str, int]] = {}
+    for entry in re.split(r"\n(?=[A-Za-z0-9])", (ROOT / "requirements.lock").read_text(encoding="utf-8")):
+        match = re.match(r"([A-Za-z0-9_.-]+)(\[[^]]*\])?==(\S+)", entry)
+        if match:
+            pinned[normal(match.group(1))] = (match.group(3), entry.count("--hash=sha256:"))
+    assert len(pinned) > 150 and all(hashes for _, hashes in pinned.values())
+    installed = {normal(d.metadata["Name"]): d.version for d in distributions() if d.metadata["Name"] != "lantern"}
+    drift = {name: (version, pinned[name][0]) for name, version in installed.items()
+             if name in pinned and pinned[name][0] != version}
+    assert drift == {}, "the environment differs from the lock: run make venv (or make lock after testing)"
+    project = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    lists = re.findall(r"(?:dependencies|dev) = \[(.*?)\]", project, re.S)
+    declared = [name for block in lists for name in re.findall(r'"([A-Za-z0-9_.-]+)', block)]
+    assert len(declared) > 15 and [name for name in declared if normal(name) not in pinned] == []
+    assert "--require-hashes" in (ROOT / "Makefile").read_text(encoding="utf-8")

@@ -135,12 +135,15 @@ class CaseStore:
         return self.vault.try_decrypt(case.contact) if case.contact else None
 
     # --- writing ---------------------------------------------------------------------
-    def _save(self, case: Case) -> None:
-        """Write a case, index it and refresh the TTL of everything it owns."""
+    def _save(self, case: Case, with_contact: bool = False) -> None:
+        """Write a case, index it and refresh the TTL of everything it owns.
+
+        The encrypted number is written only when it changes (with_contact): a save from a
+        copy read before `lantern rotate-keys` must not put back the old ciphertext."""
         ttl = self.retention if case.active else self.closed_retention
         key = self.keys.case(case.id)
         pipe = self.redis.pipeline()
-        pipe.hset(key, mapping={k: str(v) for k, v in asdict(case).items()})
+        pipe.hset(key, mapping={k: str(v) for k, v in asdict(case).items() if with_contact or k != "contact"})
         for owned in (key, self.keys.case_transcript(case.id), self.keys.case_notes(case.id)):
             pipe.expire(owned, ttl)
         pipe.set(self.keys.person_case(case.person), case.id, ex=ttl)
@@ -171,7 +174,7 @@ class CaseStore:
         )
         if earlier_turns:
             self.redis.rpush(self.keys.case_transcript(case.id), *earlier_turns)
-        self._save(case)
+        self._save(case, with_contact=True)
         self.publish(case, "opened")
         return case
 
@@ -182,7 +185,7 @@ class CaseStore:
         case.priority = min(case.priority, priority, key=PRIORITY_ORDER.index)
         case.reason, case.updated_at, case.reopened = reason, now, case.reopened + 1
         case.contact = self.vault.encrypt(number)
-        self._save(case)
+        self._save(case, with_contact=True)
         self.publish(case, "reopened")
         return case
 
@@ -215,7 +218,7 @@ class CaseStore:
         for name, value in changes.items():
             setattr(case, name, value)
         case.updated_at = time.time()
-        self._save(case)
+        self._save(case, with_contact="contact" in changes)
         self.publish(case, event)
         return case
 
