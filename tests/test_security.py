@@ -151,6 +151,8 @@ def test_delete_erases_every_case_and_tracker_without_scanning_the_keyspace(
         assert pipeline.svc.cases.transcript(case_id) == []
         assert [note["author"] for note in pipeline.svc.cases.notes(case_id)] == ["system"]
     assert pipeline.svc.cases.queue() == []
+    pipeline.svc.cases.add_note(pipeline.svc.cases.get(first.id), "amina", "Checked.")  # type: ignore[arg-type]
+    assert not pipeline.redis.exists(pipeline.svc.keys.person_case(""), pipeline.svc.keys.person_cases(""))
 
 
 def test_an_in_flight_rasa_save_cannot_bring_back_an_erased_tracker(pipeline: Pipeline) -> None:

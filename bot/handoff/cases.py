@@ -146,9 +146,10 @@ class CaseStore:
         pipe.hset(key, mapping={k: str(v) for k, v in asdict(case).items() if with_contact or k != "contact"})
         for owned in (key, self.keys.case_transcript(case.id), self.keys.case_notes(case.id)):
             pipe.expire(owned, ttl)
-        pipe.set(self.keys.person_case(case.person), case.id, ex=ttl)
-        pipe.sadd(self.keys.person_cases(case.person), case.id)
-        pipe.expire(self.keys.person_cases(case.person), max(self.retention, self.closed_retention))
+        if case.person:  # an erased case is linked to nobody
+            pipe.set(self.keys.person_case(case.person), case.id, ex=ttl)
+            pipe.sadd(self.keys.person_cases(case.person), case.id)
+            pipe.expire(self.keys.person_cases(case.person), max(self.retention, self.closed_retention))
         if case.active:
             pipe.zadd(self.keys.open_cases, {case.id: _queue_score(case)})
         else:
