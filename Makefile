@@ -2,10 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-ifneq (,$(wildcard .env))
-include .env
-export
-endif
+# Settings live in .env, read by the `lantern` command (Python, bot/core/settings.py read_dotenv):
+# make never parses it (secrets are not make syntax) and exports nothing to its children.
 
 # Rasa 3.6 needs Python 3.10: use PYTHON310 if given, else the first candidate that really
 # runs 3.10 (pyenv's shims exist even when no 3.10 is selected, so each one is tried).
@@ -19,12 +17,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LANTERN := $(VENV)/bin/lantern
 STAMP := $(VENV)/.installed
+# Every transitive package, pinned with hashes (made on Linux x86_64; elsewhere pyproject.toml is used).
+LOCK := requirements.lock
+LOCKED_PLATFORM := $(filter Linux-x86_64,$(shell uname -s)-$(shell uname -m))
+PIP_TOOLS := $(VENV)-tools
 FINGERPRINT = $(shell $(PYTHON310) bot/tools/fingerprint.py)
 MODEL = models/lantern-$(FINGERPRINT).tar.gz
 CATALOG_PO := $(wildcard locales/*/LC_MESSAGES/*.po) $(wildcard bot/staff/translations/*/LC_MESSAGES/*.po)
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
 
-.PHONY: help python venv run test test-fast train chat lint typecheck catalogs compile-catalogs \
+.PHONY: help python venv lock run test test-fast train chat lint typecheck catalogs compile-catalogs \
 	lang-check bench bench-nlu bench-handoff bench-conversation bench-resources audit staff-user import-resources clean
 
 help: ## List the targets
@@ -36,15 +38,30 @@ python:
 	  echo "Install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv',"; \
 	  echo "or point make at one: make run PYTHON310=/path/to/python3.10"; exit 1; fi
 
-$(STAMP): pyproject.toml | python
+$(STAMP): pyproject.toml $(LOCK) | python
 	@echo ">> Creating the Python 3.10 environment in $(VENV) (first time: about 2-4 minutes)..."
 	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+ifneq (,$(LOCKED_PLATFORM))
+	@$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	@$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+else
+	@echo ">> $(LOCK) was made on Linux x86_64: installing from pyproject.toml without hashes here."
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -e ".[dev]"
+endif
 	@touch $@
 	@echo ">> Environment ready."
 
 venv: $(STAMP) ## Create the Python environment (done automatically by run/test)
+
+lock: $(STAMP) ## Pin the tested environment with hashes into requirements.lock (after changing pyproject.toml)
+	@test -x $(PIP_TOOLS)/bin/pip-compile || { $(PYTHON310) -m venv $(PIP_TOOLS) && \
+		$(PIP_TOOLS)/bin/pip install --quiet pip-tools; }
+	@$(PY) -m pip freeze --all --exclude-editable > $(PIP_TOOLS)/tested.txt
+	@{ sed -n '1,3p' $(LOCK); echo; $(PIP_TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+		--no-header --no-annotate --no-emit-index-url --no-emit-find-links --output-file - \
+		$(PIP_TOOLS)/tested.txt; } > $(LOCK).new && mv $(LOCK).new $(LOCK)
+	@echo ">> $(LOCK): $$(grep -c '==' $(LOCK)) packages pinned with hashes."
 
 %.mo: %.po $(STAMP)
 	@$(VENV)/bin/pybabel compile -i $< -o $@ >/dev/null
@@ -83,7 +100,7 @@ test: $(STAMP) compile-catalogs train ## Run the whole test suite against the re
 	$(PY) -m pytest
 
 test-fast: $(STAMP) compile-catalogs ## Run the tests that need no trained model
-	$(PY) -m pytest -m "not stack and not browser"
+	$(PY) -m pytest -m "not stack and not browser and not rasa"
 
 chat: $(STAMP) ## Text the running gateway from the terminal, signed like Twilio
 	@$(LANTERN) chat $(ARGS)

@@ -13,11 +13,12 @@ from pathlib import Path
 import requests
 from redis import Redis
 
-from bot.core.settings import Settings
-from bot.tools.stack import VENV_BIN, Child, free_port, latest_model, rasa_children, rasa_env, wait_until
+from bot.core.settings import SETTING_NAMES, Settings
+from bot.tools.stack import VENV_BIN, Child, free_port, latest_model, only, rasa_children, rasa_env, wait_until
 
 RESULTS = Path(__file__).parent / "results"
-BENCH_REDIS_URL = os.environ.get("LANTERN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+# Its own Redis database (LANTERN_BENCH_REDIS_DB, default 11): emptied before and after a run.
+BENCH_REDIS_URL = f"redis://127.0.0.1:6379/{int(os.environ.get('LANTERN_BENCH_REDIS_DB', '11'))}"
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -59,7 +60,8 @@ def running_stack(rasa_processes: int = 1, gateway_workers: int = 1, **overrides
     env = rasa_env(env, BENCH_REDIS_URL, f"{gateway_url}/nlg", settings.actions_url)
     children = rasa_children(env, latest_model(), rasa_ports, actions_port, settings.rasa_token)
     children.append(Child("gateway", [str(VENV_BIN / "gunicorn"), "--workers", str(gateway_workers), "--threads", "32",
-                                      "--bind", f"127.0.0.1:{gateway_port}", "bot.app:create_app()"], env))
+                                      "--bind", f"127.0.0.1:{gateway_port}", "bot.app:create_app()"],
+                          only(env, SETTING_NAMES)))
     redis = Redis.from_url(BENCH_REDIS_URL)
     redis.flushdb()
     for child in children:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from redis.exceptions import RedisError
 
 from bot.conversation.pipeline import handle_inbound
@@ -16,6 +18,7 @@ from bot.core.identity import opaque_key
 from bot.core.rate_limit import Limit, RateLimiter
 from bot.core.services import Services, get_services
 from bot.resources.render import render_listing
+from bot.staff.auth import api_token_valid
 from webhooks.base import MalformedRequest
 from webhooks.twilio import adapter_for_form, signature_is_valid
 
@@ -126,14 +129,40 @@ def intent_confidence(tracker: dict[str, Any]) -> float | None:
     return float(confidence) if isinstance(confidence, (int, float)) else None
 
 
+HEALTH_CACHE_SECONDS = 5.0
+
+
+@dataclass
+class HealthCache:
+    """The last health check and when it was made (one per app: checks cost 1+N requests)."""
+
+    states: dict[str, str] = field(default_factory=dict)
+    checked_at: float = -HEALTH_CACHE_SECONDS
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def states_now(self, svc: Services) -> dict[str, str]:
+        """Return the component states, checked at most once every few seconds."""
+        with self.lock:
+            if time.monotonic() - self.checked_at >= HEALTH_CACHE_SECONDS:
+                try:
+                    redis_state = "up" if svc.redis.ping() else "down"
+                except RedisError:
+                    redis_state = "down"
+                self.states = {"redis": redis_state, **svc.rasa.component_states()}
+                self.checked_at = time.monotonic()
+            return dict(self.states)
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """Report whether Redis, Rasa and the action server are up."""
+    """Report whether Redis, Rasa and the action server are up: the status to anyone, each
+    component's state only with STAFF_API_TOKEN as Bearer token."""
     svc = get_services()
-    try:
-        redis_state = "up" if svc.redis.ping() else "down"
-    except RedisError:
-        redis_state = "down"
-    states = {"redis": redis_state, **svc.rasa.component_states()}
+    cache: HealthCache = current_app.extensions.setdefault("lantern_health", HealthCache())
+    states = cache.states_now(svc)
     healthy = all(state == "up" for state in states.values())
-    return jsonify({"status": "ok" if healthy else "degraded", **states}), 200 if healthy else 503
+    body: dict[str, str] = {"status": "ok" if healthy else "degraded"}
+    if api_token_valid(svc):
+        body |= states
+    return jsonify(body), 200 if healthy else 503
+

@@ -21,6 +21,9 @@ from redis import Redis
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
+# Rasa's tracker-store module warns about SQLAlchemy 2.0 on import (tests import it directly).
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
 from bot.app import create_app
 from bot.conversation.people import PersonState
 from bot.conversation.pipeline import handle_inbound
@@ -335,7 +338,7 @@ def pipeline(fast_services: Services) -> Iterator[Pipeline]:
     redis.flushdb()
     clock = FakeClock()
     rasa = FakeRasa(render=lambda key, language: fast_services.render(key, language))
-    outbound = RecordingOutbound(fast_services.settings, fast_services.people)
+    outbound = RecordingOutbound(fast_services.settings, fast_services.people, fast_services.cases, clock=clock)
     svc = dataclasses.replace(fast_services, rasa=rasa, outbound=outbound, clock=clock)  # type: ignore[arg-type]
     yield Pipeline(svc, rasa, outbound, clock, redis)
     redis.flushdb()
@@ -346,3 +349,15 @@ def gateway(pipeline: Pipeline) -> TwilioHarness:
     """The signed-webhook harness on an app that uses the fast pipeline's services."""
     app = create_app(pipeline.svc.settings, services=pipeline.svc)
     return TwilioHarness(app.test_client())
+
+
+@pytest.fixture
+def console(pipeline: Pipeline) -> StaffBrowser:
+    """A supervisor logged in to the console of an app that uses the fast pipeline's services."""
+    from bot.staff.accounts import Accounts
+
+    username, password = "amina", "a-long-enough-password"
+    Accounts(pipeline.redis, pipeline.svc.keys).create(username, password, "supervisor")
+    browser = StaffBrowser(create_app(pipeline.svc.settings, services=pipeline.svc).test_client())
+    assert browser.login(username, password) == 302
+    return browser

@@ -251,6 +251,7 @@ def test_devanagari_and_bengali_words_are_romanized_as_people_text(word: str, la
     assert romanize(word) == latin
 
 
+@pytest.mark.rasa
 def test_the_tokenizer_adds_other_spellings_after_the_original_tokens() -> None:
     """Original tokens stay first and unchanged; other spellings are appended."""
     from rasa.shared.nlu.training_data.message import Message

@@ -88,7 +88,42 @@ def test_action_server_stopped_gives_the_hotline(stack: Stack, twilio: TwilioHar
 
 @pytest.mark.stack
 def test_healthz_reports_each_component(stack: Stack) -> None:
-    """/healthz is 200 with every component up."""
+    """/healthz is 200 with every component up: the status for anyone, the details with the API token."""
     response = requests.get(f"{stack.gateway_url}/healthz", timeout=5)
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "redis": "up", "rasa": "up", "actions": "up"}
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    detailed = requests.get(f"{stack.gateway_url}/healthz", timeout=5,
+                            headers={"Authorization": "Bearer test-staff-api-token"})
+    assert detailed.json() == {"status": "ok", "redis": "up", "rasa": "up", "actions": "up"}
+
+
+@pytest.mark.stack
+def test_the_action_server_and_rasa_listen_on_loopback_only(stack: Stack) -> None:
+    """Nothing but the gateway is reachable from the network (the action server used to bind 0.0.0.0)."""
+    from urllib.parse import urlparse
+
+    listening = listening_addresses()
+    for url in (stack.settings.actions_url, stack.settings.rasa_urls[0]):
+        port = urlparse(url).port
+        assert listening.get(port) == {"127.0.0.1"}, (url, listening.get(port))
+
+
+def listening_addresses() -> dict[int, set[str]]:
+    """Map each listening TCP port to its local IPv4/IPv6 addresses, from /proc/net (Linux)."""
+    import ipaddress
+    from pathlib import Path
+
+    found: dict[int, set[str]] = {}
+    for name in ("tcp", "tcp6"):
+        table = Path("/proc/net") / name
+        if not table.exists():
+            pytest.skip("needs Linux /proc/net")
+        for line in table.read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state != "0A":  # LISTEN
+                continue
+            address_hex, port_hex = local.split(":")
+            raw = bytes.fromhex(address_hex)
+            words = [raw[i:i + 4][::-1] for i in range(0, len(raw), 4)]  # kernel stores each 32-bit word little-endian
+            address = str(ipaddress.ip_address(b"".join(words)))
+            found.setdefault(int(port_hex, 16), set()).add(address.replace("::ffff:", ""))
+    return found

@@ -68,10 +68,15 @@ def test_a_menu_digit_becomes_the_intent_of_the_last_menu(pipeline: Pipeline) ->
 
 
 def test_text_starting_with_a_slash_never_reaches_rasa_as_an_intent(pipeline: Pipeline) -> None:
-    choose_english(pipeline)
-    for forced in ("/immediate_danger", "//ask_human", "  /greet"):
-        pipeline.text(forced)
-        assert not pipeline.rasa.sent[-1][1].startswith("/"), forced
+    forced_intents = ("/immediate_danger", "//ask_human", "  /greet", "/ /immediate_danger@1.0", "\u3000/ask_human",
+                      "/\n/greet")
+    for number, forced in enumerate(forced_intents):
+        sender = f"+2547110001{number:02d}"  # a new person each time: an escalation would silence the rest
+        choose_english(pipeline, sender)
+        before = len(pipeline.rasa.sent)
+        pipeline.text(forced, sender)
+        sent = pipeline.rasa.sent[before:]
+        assert sent and not sent[0][1].startswith("/"), (forced, sent)
 
 
 def test_a_shared_location_asks_for_resources_near_it(pipeline: Pipeline) -> None:

@@ -45,6 +45,20 @@ def test_no_phone_number_in_redis_and_no_clear_text_in_gateway_state(twilio: Twi
     assert secrets_in_redis(redis_db, "lantern:", sender, ["passport", "angry"]) == []
 
 
+def test_rasas_tracker_is_encrypted_at_rest(stack: Stack, twilio: TwilioHarness, redis_db: Redis) -> None:
+    """The real Rasa server saves the tracker encrypted (readable only with the vault), current session only."""
+    sender = new_number()
+    twilio.text(sender, "hi")
+    twilio.text(sender, "1")
+    twilio.text(sender, "what are my rights as a domestic worker")
+    with stack.app.app_context():
+        svc = get_services()
+        raw = redis_db.get(svc.keys.rasa_tracker(svc.person_id(sender)))
+        assert raw and "domestic worker" not in raw
+        assert "domestic worker" in svc.vault.decrypt(raw)
+        assert 0 < redis_db.ttl(svc.keys.rasa_tracker(svc.person_id(sender))) <= svc.settings.retention_seconds
+
+
 def test_logs_hold_no_number_text_or_profile_name(stack: Stack, twilio: TwilioHarness) -> None:
     """Everything logged during a conversation (gateway, Rasa, actions) is free of personal data."""
     stream = io.StringIO()
@@ -180,12 +194,16 @@ def test_key_rotation_re_encrypts_under_the_new_key(stack: Stack, twilio: Twilio
         case = svc.cases.current_for(svc.person_id(sender))
         assert case is not None
         old_key, new_key = old_key_of(svc), Fernet.generate_key().decode()
-        count = rotate_all(svc.redis, svc.keys, Vault((new_key, old_key), ""))
-        assert count > 0
-        contact = svc.redis.hget(svc.keys.case(case.id), "contact")
-        assert Vault((new_key,), "").decrypt(contact) == sender
-        assert Vault((old_key,), "").try_decrypt(contact) is None
-        assert svc.cases.transcript(case.id) == [], "the running app still holds only the old key"
+        report = rotate_all(svc.redis, svc.keys, Vault((new_key, old_key), ""))
+        try:
+            assert report.rotated > 0 and report.unreadable == []
+            contact = svc.redis.hget(svc.keys.case(case.id), "contact")
+            assert Vault((new_key,), "").decrypt(contact) == sender
+            assert Vault((old_key,), "", keep_derived=False).try_decrypt(contact) is None
+            assert svc.cases.transcript(case.id) == [], "the running app still holds only the old key"
+        finally:  # give the running stack (Rasa's trackers too) its key back
+            rotate_all(svc.redis, svc.keys, Vault((old_key, new_key), ""))
+            svc.redis.delete(svc.keys.retired_keys)
 
 
 def old_key_of(svc: object) -> str:

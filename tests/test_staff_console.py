@@ -131,6 +131,7 @@ def test_a_staff_reply_is_refused_while_the_person_said_it_is_not_safe(pipeline:
                                headers=JSON)
     assert answer.status_code == 409 and "not safe to text" in answer.get_json()["error"]
 
+    pipeline.clock.advance(5)
     pipeline.text("i can talk now")  # they write again: staff may answer
     case = pipeline.case()
     assert case is not None and not case.silenced

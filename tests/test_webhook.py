@@ -74,15 +74,16 @@ def stored_besides_flood_counters(redis: Redis, keys_before: set[str]) -> set[st
 
 
 def tracker_turns(redis: Redis, stack_settings: object, twilio: TwilioHarness, sender: str) -> int:
-    """Count user turns Rasa stored for a sender (0 when none)."""
+    """Count user turns Rasa stored for a sender (0 when none); the tracker is stored encrypted."""
     import json
 
-    from bot.core.identity import sender_key
+    from bot.core.identity import Vault, sender_key
 
     raw = redis.get(f"lantern:tracker:{sender_key('test-hash-key', sender)}")
     if not raw:
         return 0
-    return sum(1 for e in json.loads(raw).get("events", []) if e.get("event") == "user")
+    events = json.loads(Vault((), "test-secret-key").decrypt(raw)).get("events", [])
+    return sum(1 for e in events if e.get("event") == "user")
 
 
 @pytest.mark.stack

@@ -8,10 +8,16 @@ from dataclasses import dataclass
 
 from redis import Redis
 
-from bot.core.identity import Vault
+from bot.core.identity import Vault, erased_marker_id
+from bot.core.rate_limit import window_name
 from bot.core.store import Keys
 
 TRANSCRIPT_LENGTH = 50
+# The per-person rate limit windows (pipeline.over_rate_limit) and the hourly notice; a counter
+# lives two windows after its last hit, so erase knows every name without scanning the keyspace.
+RATE_WINDOWS = (60, 3600)
+NOTICE_WINDOW = 3600
+ERASED_MARKER_SECONDS = 15 * 60  # longer than any Rasa request that could still save a tracker
 
 
 @dataclass(frozen=True)
@@ -23,27 +29,30 @@ class PersonState:
     opted_out: bool = False
     last_inbound: float | None = None
     limited_notice: str | None = None
+    quiet_since: float | None = None  # said "not safe to text" or used the exit word at this time
 
 
 class People:
     """Read, update and erase people's state in Redis; every write refreshes the TTL."""
 
-    def __init__(self, redis: Redis, keys: Keys, vault: Vault, retention_seconds: int) -> None:
+    def __init__(self, redis: Redis, keys: Keys, vault: Vault, retention_seconds: int, hash_key: str) -> None:
         self.redis = redis
         self.keys = keys
         self.vault = vault
         self.retention = retention_seconds
+        self.hash_key = hash_key
 
     def load(self, person: str) -> PersonState:
         """Return a person's state (empty for a first contact)."""
         raw = self.redis.hgetall(self.keys.person(person))
-        last = raw.get("last_inbound")
+        last, quiet = raw.get("last_inbound"), raw.get("quiet_since")
         return PersonState(
             language=raw.get("language") or None,
             menu=raw.get("menu") or None,
             opted_out=raw.get("opted_out") == "1",
             last_inbound=float(last) if last else None,
             limited_notice=raw.get("limited_notice") or None,
+            quiet_since=float(quiet) if quiet else None,
         )
 
     def update(self, person: str, **values: str | float | bool | None) -> None:
@@ -80,8 +89,28 @@ class People:
         """Return the person's recent turns, still encrypted."""
         return list(self.redis.lrange(self.keys.transcript(person), 0, -1))
 
-    def erase(self, person: str) -> int:
-        """Delete every gateway key about a person; return how many were removed."""
-        keys = self.keys.person_keys(person)
-        keys += list(self.redis.scan_iter(match=f"{self.keys.prefix}rate:*:{person}", count=500))
-        return int(self.redis.delete(*keys)) if keys else 0
+    def hold_contact(self, person: str, now: float) -> None:
+        """Record that nobody may write to the person until they write again (not safe, exit)."""
+        self.update(person, quiet_since=now)
+
+    def rate_keys(self, person: str, last_inbound: float | None) -> list[str]:
+        """Name every rate counter of a person that can still exist (all were hit by their messages)."""
+        if last_inbound is None:
+            return []
+        names = [window_name(seconds, last_inbound, back) for seconds in RATE_WINDOWS for back in range(3)]
+        names += [f"notice{int(last_inbound) // NOTICE_WINDOW - back}" for back in range(3)]
+        return [self.keys.rate(person, name) for name in names]
+
+    def erase(self, person: str, now: float | None = None) -> int:
+        """Delete every key about a person (state, transcripts, resource query, Rasa tracker, rate
+        counters) by name, with no keyspace scan; return how many were removed.
+
+        In the same transaction a marker records when: Rasa's tracker store will not write back a
+        conversation that began before it (an answer still in flight)."""
+        last = self.redis.hget(self.keys.person(person), "last_inbound")
+        keys = self.keys.person_keys(person) + self.rate_keys(person, float(last) if last else None)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(*keys)
+        marker = self.keys.rasa_erased(erased_marker_id(self.hash_key, person))
+        pipe.set(marker, repr(time.time() if now is None else now), ex=ERASED_MARKER_SECONDS)
+        return int(pipe.execute()[0])

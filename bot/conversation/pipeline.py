@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from bot.conversation.answers import Reading, menu_options
@@ -147,6 +148,7 @@ def erase_person(svc: Services, person: str) -> None:
 
 def quick_exit(svc: Services, person: str) -> None:
     """End the conversation at once: close any open case with a note, forget the session."""
+    svc.people.hold_contact(person, svc.clock())
     case = svc.cases.current_for(person)
     if case is not None and case.active:
         svc.cases.add_note(case, "system", "The person used the quick-exit word: the chat ended. "
@@ -259,7 +261,7 @@ def dialogue_input(
         return "/ask_resources", {"latitude": msg.location.latitude, "longitude": msg.location.longitude}
     if state.menu == PLACE_QUESTION and text:
         return "/ask_resources", {"place_text": text}
-    return text.strip().lstrip("/").strip(), {}
+    return re.sub(r"^[\s/]+", "", text).strip(), {}
 
 
 def converse(

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from redis import Redis
 
 
+def window_name(seconds: int, now: float, back: int = 0) -> str:
+    """Name the fixed window of a limit that `now` falls in (or one `back` windows earlier)."""
+    return f"{seconds}s{int(now) // seconds - back}"
+
+
 @dataclass(frozen=True)
 class Limit:
     """At most `allowed` hits per `seconds`-long window."""
@@ -26,7 +31,7 @@ class RateLimiter:
 
     def _keys(self, now: float) -> list[str]:
         """Return the counter key of the current window of every limit."""
-        return [self.key_for(f"{limit.seconds}s{int(now) // limit.seconds}") for limit in self.limits]
+        return [self.key_for(window_name(limit.seconds, now)) for limit in self.limits]
 
     def hit(self, now: float) -> bool:
         """Count one hit; True when any limit is now exceeded."""

@@ -13,7 +13,7 @@ from redis import Redis
 from bot.conversation.answers import Answers
 from bot.conversation.menus import Menus
 from bot.conversation.people import People
-from bot.core.identity import Vault, sender_key
+from bot.core.identity import Vault, open_vault, sender_key
 from bot.core.settings import ROOT, Settings
 from bot.core.store import Keys, connect
 from bot.dialogue.client import RasaClient
@@ -78,9 +78,11 @@ def build_services(settings: Settings, redis: Redis | None = None) -> Services:
     """Create every service from the settings."""
     redis = redis or connect(settings.redis_url)
     keys = Keys(settings.redis_key_prefix, settings.rasa_key_prefix)
-    vault = Vault(settings.encryption_keys, settings.secret_key)
+    vault = open_vault(settings.encryption_keys, settings.secret_key, redis, keys.retired_keys)
     registry = load_registry(settings.locales_dir)
-    people = People(redis, keys, vault, settings.retention_seconds)
+    people = People(redis, keys, vault, settings.retention_seconds, settings.sender_hash_key)
+    cases = CaseStore(redis, keys, vault, settings.retention_seconds, settings.closed_case_retention_seconds,
+                      settings.case_transcript_turns)
     return Services(
         settings=settings,
         redis=redis,
@@ -91,9 +93,9 @@ def build_services(settings: Settings, redis: Redis | None = None) -> Services:
         detector=LanguageDetector(registry, language_model_for(settings.intents_dir, registry.codes)),
         menus=Menus.load(ROOT / "domain" / "menus.yml"),
         people=people,
-        cases=CaseStore(redis, keys, vault, settings.retention_seconds, settings.closed_case_retention_seconds),
+        cases=cases,
         rasa=RasaClient(settings.rasa_urls, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
-        outbound=Outbound(settings, people),
+        outbound=Outbound(settings, people, cases),
         desk=build_desk(settings, redis, keys, registry),
         answers=Answers(registry),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+DOTENV = ROOT / ".env"
 
 
 class SettingsError(ValueError):
@@ -47,12 +48,13 @@ class Settings:
     emergency_number: str = "112"
     retention_seconds: int = 30 * 24 * 3600
     closed_case_retention_seconds: int = 90 * 24 * 3600
-    dedupe_seconds: int = 24 * 3600
+    dedupe_seconds: int = 30 * 24 * 3600
     safe_contact_window_seconds: int = 24 * 3600
     rate_limit_per_minute: int = 20
     rate_limit_per_hour: int = 120
     ip_rate_limit_per_minute: int = 600
     max_body_bytes: int = 64 * 1024
+    case_transcript_turns: int = 500
     discreet_mode: bool = True
     staff_api_token: str = ""
     staff_session_idle_minutes: int = 30
@@ -100,6 +102,13 @@ class Settings:
             raise SettingsError("retention must be positive")
         if self.safe_contact_window_seconds > 24 * 3600:
             raise SettingsError("SAFE_CONTACT_WINDOW_SECONDS cannot exceed WhatsApp's 24 hours")
+        if self.dedupe_seconds < self.retention_seconds:
+            raise SettingsError("DEDUPE_SECONDS must be at least RETENTION_SECONDS: a replayed message "
+                                "must never be answered while anything about the person is kept")
+        if not self.rasa_key_prefix.isalnum():
+            raise SettingsError("RASA_KEY_PREFIX must be letters and digits only (Rasa ignores any other prefix)")
+        if self.case_transcript_turns < 1:
+            raise SettingsError("CASE_TRANSCRIPT_TURNS must be positive")
 
 
 def _parse(name: str, kind: str, raw: str) -> object:
@@ -118,3 +127,34 @@ def _parse(name: str, kind: str, raw: str) -> object:
     except ValueError as exc:
         raise SettingsError(f"{name.upper()}: {exc}") from exc
     return raw
+
+
+SETTING_NAMES = frozenset(item.name.upper() for item in fields(Settings))
+
+
+def read_dotenv(path: Path = DOTENV) -> dict[str, str]:
+    """Read KEY=VALUE lines from a .env file, taking every value literally.
+
+    Blank lines, `# comments` and a leading `export ` are allowed; a value may be wrapped in
+    matching quotes. Nothing is interpolated or executed (make's `include` did both)."""
+    if not path.exists():
+        return {}
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name.isidentifier():
+            raise SettingsError(f"{path.name} line {number}: expected NAME=value")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def load_dotenv(environ: dict[str, str] | os._Environ[str], path: Path = DOTENV) -> None:
+    """Add the settings of a .env file to an environment (variables already set win)."""
+    for name, value in read_dotenv(path).items():
+        environ.setdefault(name, value)

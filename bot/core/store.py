@@ -20,8 +20,17 @@ class Keys:
         self.rasa_prefix = rasa_prefix
 
     def rasa_tracker(self, person: str) -> str:
-        """Key under which Rasa's Redis tracker store keeps a conversation."""
+        """Key under which Rasa's tracker store keeps a conversation (encrypted)."""
         return f"{self.rasa_prefix}:tracker:{person}"
+
+    def rasa_lock(self, person: str) -> str:
+        """Key under which Rasa's lock store keeps a conversation's ticket lock."""
+        return f"{self.rasa_prefix}:lock:{person}"
+
+    def rasa_erased(self, marker_id: str) -> str:
+        """Key marking when a person was erased (by a hash of their id that links to nothing else),
+        so an in-flight Rasa save cannot write their tracker back."""
+        return f"{self.rasa_prefix}:erased:{marker_id}"
 
     def person(self, person: str) -> str:
         """Key of a person's state hash (language, menu, opt-out, last contact)."""
@@ -72,7 +81,8 @@ class Keys:
         return f"{self.prefix}case:{case_id}:timeline"
 
     def person_cases(self, person: str) -> str:
-        """Key of the sorted set of every case of one person (ids by opening time)."""
+        """Key of the sorted set of every case of one person, by opening time (DELETE erases them all
+        without a scan; the console links earlier cases)."""
         return f"{self.prefix}personcases:{person}"
 
     @property
@@ -90,9 +100,21 @@ class Keys:
         """Pub/sub channel announcing case changes to staff consoles."""
         return f"{self.prefix}events:cases"
 
-    def staff_user(self, username: str) -> str:
-        """Key of a staff account."""
+    def staff_user(self, user_id: str) -> str:
+        """Key of a staff account, by the hash of its username."""
+        return f"{self.prefix}staff:account:{user_id}"
+
+    def legacy_staff_user(self, username: str) -> str:
+        """Key a staff account had before usernames were hashed in key names (moved on first use)."""
         return f"{self.prefix}staff:user:{username}"
+
+    def staff_session(self, session_hash: str) -> str:
+        """Key of a console session, by the hash of its cookie value."""
+        return f"{self.prefix}staff:session:{session_hash}"
+
+    def staff_user_sessions(self, user_id: str) -> str:
+        """Key of the set of a staff member's session hashes (revoked together)."""
+        return f"{self.prefix}staff:sessions:{user_id}"
 
     @property
     def staff_users(self) -> str:
@@ -105,8 +127,13 @@ class Keys:
         return f"{self.prefix}audit"
 
     def login_attempts(self, who: str) -> str:
-        """Key counting failed logins for a username or client address."""
+        """Key counting failed logins for a hashed username or client address."""
         return f"{self.prefix}staff:login:{who}"
+
+    @property
+    def retired_keys(self) -> str:
+        """Key of the set of fingerprints of encryption keys that rotation retired."""
+        return f"{self.prefix}vault:retired"
 
     def directory_geo(self, category: str | None) -> str:
         """Key of the directory's geo set for a category (or for every resource)."""

@@ -6,7 +6,6 @@ import json
 import secrets
 import time
 from dataclasses import asdict, dataclass, fields
-from typing import Any
 
 from redis import Redis
 
@@ -99,12 +98,14 @@ def _queue_score(case: Case) -> float:
 class CaseStore:
     """Store escalations in Redis and announce every change to staff consoles."""
 
-    def __init__(self, redis: Redis, keys: Keys, vault: Vault, retention: int, closed_retention: int) -> None:
+    def __init__(self, redis: Redis, keys: Keys, vault: Vault, retention: int, closed_retention: int,
+                 max_turns: int = 500) -> None:
         self.redis = redis
         self.keys = keys
         self.vault = vault
         self.retention = retention
         self.closed_retention = closed_retention
+        self.max_turns = max_turns
 
     # --- reading ---------------------------------------------------------------------
     def get(self, case_id: str) -> Case | None:
@@ -173,18 +174,22 @@ class CaseStore:
         return self.vault.try_decrypt(case.contact) if case.contact else None
 
     # --- writing ---------------------------------------------------------------------
-    def _save(self, case: Case) -> None:
-        """Write a case, index it and refresh the TTL of everything it owns."""
+    def _save(self, case: Case, with_contact: bool = False) -> None:
+        """Write a case, index it and refresh the TTL of everything it owns.
+
+        The encrypted number is written only when it changes (with_contact): a save from a
+        copy read before `lantern rotate-keys` must not put back the old ciphertext."""
         ttl = self.retention if case.active else self.closed_retention
         key = self.keys.case(case.id)
         pipe = self.redis.pipeline()
-        pipe.hset(key, mapping={k: str(v) for k, v in asdict(case).items()})
+        pipe.hset(key, mapping={k: str(v) for k, v in asdict(case).items() if with_contact or k != "contact"})
         for owned in (key, self.keys.case_transcript(case.id), self.keys.case_notes(case.id),
                       self.keys.case_timeline(case.id)):
             pipe.expire(owned, ttl)
-        pipe.set(self.keys.person_case(case.person), case.id, ex=ttl)
-        pipe.zadd(self.keys.person_cases(case.person), {case.id: case.created_at})
-        pipe.expire(self.keys.person_cases(case.person), self.closed_retention)
+        if case.person:  # an erased case is linked to nobody
+            pipe.set(self.keys.person_case(case.person), case.id, ex=ttl)
+            pipe.zadd(self.keys.person_cases(case.person), {case.id: case.created_at})
+            pipe.expire(self.keys.person_cases(case.person), max(self.retention, self.closed_retention))
         if case.active:
             pipe.zadd(self.keys.open_cases, {case.id: _queue_score(case)})
         else:
@@ -219,7 +224,7 @@ class CaseStore:
         )
         if earlier_turns:
             self.redis.rpush(self.keys.case_transcript(case.id), *earlier_turns)
-        self._save(case)
+        self._save(case, with_contact=True)
         self.record(case, "opened", "bot", reason, at=now)
         self.publish(case, "opened")
         return case
@@ -231,7 +236,7 @@ class CaseStore:
         case.priority = min(case.priority, priority, key=PRIORITY_ORDER.index)
         case.reason, case.updated_at, case.reopened = reason, now, case.reopened + 1
         case.contact, case.waiting_since, case.claimed_at = self.vault.encrypt(number), now, 0.0
-        self._save(case)
+        self._save(case, with_contact=True)
         self.record(case, "reopened", "bot", reason, at=now)
         self.publish(case, "reopened")
         return case
@@ -249,6 +254,7 @@ class CaseStore:
         now = time.time()
         entry = {"role": role, "at": now, "text": text, "author": author}
         self.redis.rpush(self.keys.case_transcript(case.id), self.vault.encrypt(json.dumps(entry)))
+        self.redis.ltrim(self.keys.case_transcript(case.id), -self.max_turns, -1)
         case.updated_at = now
         if role == "user":
             case.last_user_at = now
@@ -277,7 +283,7 @@ class CaseStore:
         if changes.get("status") == "claimed" and not case.claimed_at:
             case.claimed_at = now
         case.updated_at = now
-        self._save(case)
+        self._save(case, with_contact="contact" in changes)
         if event != "updated":
             facts = {"to": str(changes["claimed_by"])} if event == "transferred" else {}
             if "outcome" in changes:
@@ -286,18 +292,35 @@ class CaseStore:
         self.publish(case, event, by)
         return case
 
-    def erase_for_person(self, person: str) -> Case | None:
-        """Erase a person's case transcript, closing it with a note for staff."""
-        case = self.current_for(person)
-        if case is None:
-            return None
-        self.redis.delete(self.keys.case_transcript(case.id))
-        self.redis.delete(self.keys.case_notes(case.id))
-        self.redis.delete(self.keys.case_timeline(case.id))
-        self.add_note(case, "system", "The person asked for deletion: transcript erased.")
-        status_changes: dict[str, Any] = {"contact": ""}
+    def erase_for_person(self, person: str) -> list[Case]:
+        """Erase every case of a person (per-person index, no scan): transcripts, notes, number and
+        the link to them go; each case stays as a closed shell with a note saying why."""
+        ids = set(self.redis.zrange(self.keys.person_cases(person), 0, -1))
+        ids |= {self.redis.get(self.keys.person_case(person))} - {None}
+        erased = [self._erase(case) for case in map(self.get, sorted(ids)) if case is not None]
+        self.redis.delete(self.keys.person_cases(person), self.keys.person_case(person))
+        return erased
+
+    def _erase(self, case: Case) -> Case:
+        """Empty one case of everything about the person and close it."""
+        now = time.time()
         if case.active:
-            status_changes |= {"status": "closed", "outcome": "erased_by_person", "closed_at": time.time()}
-        self.update(case, "closed" if case.active else "updated", **status_changes)
-        self.redis.delete(self.keys.person_case(person))
+            case.status, case.outcome, case.closed_at = "closed", "erased_by_person", now
+        case.person, case.contact, case.updated_at = "", "", now
+        note = {"at": now, "author": "system", "text": "The person asked for deletion: transcript erased."}
+        key, notes = self.keys.case(case.id), self.keys.case_notes(case.id)
+        pipe = self.redis.pipeline()
+        pipe.delete(self.keys.case_transcript(case.id), self.keys.case_timeline(case.id), notes)
+        pipe.hset(key, mapping={k: str(v) for k, v in asdict(case).items()})
+        pipe.rpush(notes, self.vault.encrypt(json.dumps(note)))
+        pipe.expire(key, self.closed_retention)
+        pipe.expire(notes, self.closed_retention)
+        pipe.zrem(self.keys.open_cases, case.id)
+        pipe.execute()
+        self.publish(case, "closed")
         return case
+
+    def prune_index(self, now: float | None = None) -> int:
+        """Drop ids from the index of every case once no case that old can still exist."""
+        horizon = (now or time.time()) - self.retention - self.closed_retention
+        return int(self.redis.zremrangebyscore(self.keys.all_cases, "-inf", horizon))

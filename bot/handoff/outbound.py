@@ -12,6 +12,7 @@ from twilio.rest import Client
 
 from bot.conversation.people import People
 from bot.core.settings import Settings
+from bot.handoff.cases import CaseStore
 from webhooks.twilio import adapter_for_channel
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,19 @@ def twilio_client(settings: Settings) -> Client:
     return client
 
 
+NOT_SAFE = ("The person said it is not safe to text them, or used the exit word: "
+            "wait until they write again.")
+
+
 class Outbound:
     """Send to people only inside the safe-contact window, and to on-call staff."""
 
-    def __init__(self, settings: Settings, people: People, client_factory: Callable[[], Client] | None = None) -> None:
+    def __init__(self, settings: Settings, people: People, cases: CaseStore,
+                 client_factory: Callable[[], Client] | None = None, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.people = people
+        self.cases = cases
+        self.clock = clock
         self._client_factory = client_factory or (lambda: twilio_client(settings))
         self._client: Client | None = None
 
@@ -57,13 +65,22 @@ class Outbound:
         return self._client
 
     def window_state(self, person: str, now: float | None = None) -> tuple[str, str]:
-        """Return ("", "") when we may write to a person now, else a code and the reason."""
+        """Return ("", "") when we may write to a person now, else a code and the reason.
+
+        Nobody writes to a person who said it is not safe to text (their case says so) or who
+        used the exit word, until they write again."""
         state = self.people.load(person)
         if state.opted_out:
             return "opted_out", "The person sent STOP: they must send START before we can write."
         if state.last_inbound is None:
             return "never_wrote", "The person has not written to us: Lantern never writes first."
-        age = (now or time.time()) - state.last_inbound
+        wrote_since_quiet = state.quiet_since is not None and state.last_inbound > state.quiet_since
+        if state.quiet_since is not None and not wrote_since_quiet:
+            return "unsafe", NOT_SAFE
+        case = self.cases.current_for(person)
+        if case is not None and case.safe_to_text == "no" and not wrote_since_quiet:
+            return "unsafe", NOT_SAFE
+        age = (now or self.clock()) - state.last_inbound
         if age > self.settings.safe_contact_window_seconds:
             hours = self.settings.safe_contact_window_seconds // 3600
             return "window_closed", f"The person last wrote over {hours} h ago: wait until they write again."

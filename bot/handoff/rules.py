@@ -124,6 +124,8 @@ def bot_turns(svc: Services, case: Case, texts: list[str]) -> list[str]:
 
 def safety_answer(svc: Services, person: str, language: str, safe: bool) -> list[str]:
     """Record the person's answer to 'is it safe to text?' on their case and acknowledge."""
+    if not safe:
+        svc.people.hold_contact(person, svc.clock())
     case = svc.cases.current_for(person)
     if case is not None and case.active:
         svc.cases.update(case, "updated", safe_to_text="yes" if safe else "no")
@@ -159,7 +161,11 @@ def alert_on_call(svc: Services, case: Case, what: str) -> None:
 
 
 def staff_reply(svc: Services, case: Case, author: str, text: str) -> None:
-    """Send a staff member's reply to the person (safety- and window-checked) and log it on the case."""
+    """Send a staff member's reply to the person (safety- and window-checked) and log it on the case.
+
+    The checks read the case as stored now, not the copy the console loaded: the person may have
+    written, or said it is not safe, since."""
+    case = svc.cases.get(case.id) or case
     code, reason = reply_block(svc, case)
     number = svc.cases.contact_number(case)
     if code or not number:

@@ -1,4 +1,4 @@
-"""Periodic handoff duties: remind about unclaimed cases (run by `make run`)."""
+"""Periodic handoff duties: remind about unclaimed cases, prune old ids from the case index (`make run`)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def sweep_once(svc: Services) -> int:
-    """Run one round of reminders; log and survive any error (the next round retries)."""
+    """Run one round of reminders and prune the case index; log and survive any error."""
     try:
+        svc.cases.prune_index()
         count = remind_unclaimed(svc)
     except Exception as exc:  # noqa: BLE001 - the sweeper must outlive a bad round
         log.error("sweep failed", extra={"error": type(exc).__name__})

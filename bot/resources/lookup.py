@@ -23,6 +23,7 @@ from bot.resources.index import DirectoryIndex
 from bot.resources.places import Mention, PlaceFinder, word_forms
 
 PAGE = 3
+PIN_DECIMALS = 2  # a kept pin is rounded to about 1 km: enough for "more results", not a doorstep
 # Whether a response with these arguments fits the SMS budget (the action server renders to check).
 Fits = Callable[[str, dict[str, Any]], bool]
 
@@ -155,8 +156,15 @@ def lookup(
     if more and query.offset >= len(entries):  # past the last page: start the list again
         query.offset = 0
     response, arguments = page_of(query, entries, none_near, fits)
-    remember(desk, key, query=json.dumps(asdict(query)), asked="0")
+    remember(desk, key, query=json.dumps(asdict(kept(query))), asked="0")
     return response, arguments
+
+
+def kept(query: Query) -> Query:
+    """Return the query as it may be stored: a shared pin rounded to about a kilometre."""
+    if query.kind != "pin" or query.latitude is None or query.longitude is None:
+        return query
+    return replace(query, latitude=round(query.latitude, PIN_DECIMALS), longitude=round(query.longitude, PIN_DECIMALS))
 
 
 def find_entries(desk: ResourceDesk, query: Query) -> tuple[list[dict[str, Any]], bool]:

@@ -1,4 +1,10 @@
-"""Console login: sessions with idle and absolute timeouts, CSRF tokens, login throttling."""
+"""Console login: sessions with idle and absolute timeouts, CSRF tokens, login throttling.
+
+Throttling slows attackers without letting anyone lock a staff member out: an address that
+keeps failing must wait longer and longer (per-address backoff), and each attempt on an account
+that keeps failing is answered more slowly (per-account delay), but the right password from an
+address in good standing always works.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +16,75 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import abort, g, redirect, request, session, url_for
+from redis import Redis
 
 from bot.core.identity import opaque_key
-from bot.core.rate_limit import Limit, RateLimiter
 from bot.core.services import Services, get_services
-from bot.staff.accounts import Accounts, StaffUser
+from bot.core.store import Keys
+from bot.staff.accounts import Accounts, StaffUser, username_id
 
 F = TypeVar("F", bound=Callable[..., Any])
-MAX_FAILURES = 5  # per username
-MAX_ADDRESS_FAILURES = 30  # per client address (an office may share one)
-LOCKOUT_SECONDS = 15 * 60
+ADDRESS_FREE_FAILURES = 10  # failed logins per client address before it must back off (offices share one)
+ACCOUNT_FREE_FAILURES = 3  # failed logins on one account before each attempt on it is slowed
+FAILURE_WINDOW_SECONDS = 15 * 60  # failures are forgotten after this long without another
+MAX_ADDRESS_BACKOFF_SECONDS = 15 * 60
+MAX_ACCOUNT_DELAY_SECONDS = 2.0
+pause: Callable[[float], None] = time.sleep  # the per-account delay (tests record it instead)
 
 
 def accounts(svc: Services) -> Accounts:
     """Return the account store."""
     return Accounts(svc.redis, svc.keys)
+
+
+class LoginThrottle:
+    """Count failed logins per client address and per account (both hashed in key names)."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    def _address_key(self, address: str) -> str:
+        """Key of an address's failures."""
+        return self.keys.login_attempts(f"ip:{address}")
+
+    def _account_key(self, username: str) -> str:
+        """Key of an account's failures."""
+        return self.keys.login_attempts(f"user:{username_id(username)}")
+
+    def address_wait(self, address: str, now: float) -> float:
+        """Seconds this address must still wait before its next attempt is even checked."""
+        raw = self.redis.hmget(self._address_key(address), "failures", "last")
+        failures, last = int(raw[0] or 0), float(raw[1] or 0)
+        if failures < ADDRESS_FREE_FAILURES:
+            return 0.0
+        backoff = min(2.0 ** (failures - ADDRESS_FREE_FAILURES), MAX_ADDRESS_BACKOFF_SECONDS)
+        return max(0.0, last + backoff - now)
+
+    def account_delay(self, username: str) -> float:
+        """Seconds to hold an attempt on this account (grows with its recent failures, capped)."""
+        failures = int(self.redis.hget(self._account_key(username), "failures") or 0)
+        if failures < ACCOUNT_FREE_FAILURES:
+            return 0.0
+        return min(0.25 * 2.0 ** (failures - ACCOUNT_FREE_FAILURES), MAX_ACCOUNT_DELAY_SECONDS)
+
+    def record_failure(self, address: str, username: str | None, now: float) -> None:
+        """Count a failed login for the address and, when the username is well formed, the account."""
+        pipe = self.redis.pipeline()
+        for key in [self._address_key(address)] + ([self._account_key(username)] if username else []):
+            pipe.hincrby(key, "failures", 1)
+            pipe.hset(key, "last", repr(now))
+            pipe.expire(key, FAILURE_WINDOW_SECONDS)
+        pipe.execute()
+
+    def clear(self, address: str, username: str) -> None:
+        """Forget the failures of an address and an account after a successful login."""
+        self.redis.delete(self._address_key(address), self._account_key(username))
+
+
+def client_address(svc: Services) -> str:
+    """Return the keyed hash standing for the client's address."""
+    return opaque_key(svc.settings.sender_hash_key, "staff-login:" + (request.remote_addr or "unknown"))
 
 
 def csrf_token() -> str:
@@ -35,46 +95,28 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    """Refuse a state-changing request without this session's CSRF token."""
-    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
-    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+    """Refuse a state-changing request without this session's CSRF token (compared as bytes)."""
+    sent = (request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")).encode()
+    expected = str(session.get("csrf", "")).encode()
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
         abort(400, "missing or wrong CSRF token")
 
 
-def _failure_limiters(svc: Services, username: str) -> list[RateLimiter]:
-    """Counters of recent failed logins for this username and for this client address."""
-    address = opaque_key(svc.settings.sender_hash_key, request.remote_addr or "unknown")
-    return [
-        RateLimiter(svc.redis, lambda w: svc.keys.login_attempts(f"user:{w}:{username}"),
-                    [Limit(LOCKOUT_SECONDS, MAX_FAILURES)]),
-        RateLimiter(svc.redis, lambda w: svc.keys.login_attempts(f"ip:{w}:{address}"),
-                    [Limit(LOCKOUT_SECONDS, MAX_ADDRESS_FAILURES)]),
-    ]
-
-
-def login_locked(svc: Services, username: str) -> bool:
-    """Say whether too many failed logins were made for this username or address."""
-    return any(limiter.exceeded(time.time()) for limiter in _failure_limiters(svc, username))
-
-
-def record_failure(svc: Services, username: str) -> None:
-    """Count a failed login (it counts for the rest of the lockout window)."""
-    for limiter in _failure_limiters(svc, username):
-        limiter.hit(time.time())
-
-
-def start_session(svc: Services, user: StaffUser) -> None:
-    """Log a user in with a fresh session (new CSRF token, timestamps)."""
-    for limiter in _failure_limiters(svc, user.username):
-        limiter.reset(time.time())
+def start_session(user: StaffUser) -> None:
+    """Log a user in with a fresh session (new id, new CSRF token, timestamps)."""
     session.clear()
+    regenerate = getattr(session, "regenerate", None)
+    if regenerate is not None:
+        regenerate()
     now = time.time()
     session.update(user=user.username, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(32))
     session.permanent = True
 
 
-def current_user(svc: Services) -> StaffUser | None:
-    """Return the logged-in user, enforcing idle and absolute timeouts."""
+def current_user(svc: Services, touch: bool = True) -> StaffUser | None:
+    """Return the logged-in user, enforcing idle and absolute timeouts and disabled accounts.
+
+    Only what staff do (touch=True) counts as activity; live updates do not."""
     username = session.get("user")
     if not username:
         return None
@@ -82,23 +124,27 @@ def current_user(svc: Services) -> StaffUser | None:
     idle = now - float(session.get("seen_at", 0)) > svc.settings.staff_session_idle_minutes * 60
     expired = now - float(session.get("login_at", 0)) > svc.settings.staff_session_max_hours * 3600
     user = accounts(svc).get(str(username))
-    if idle or expired or user is None:
+    if idle or expired or user is None or user.disabled:
         session.clear()
         return None
-    session["seen_at"] = now
+    if touch:
+        session["seen_at"] = now
     return user
 
 
-def login_required(role: str | None = None) -> Callable[[F], F]:
-    """Require a logged-in user (and a role); check CSRF on state-changing requests."""
+def login_required(role: str | None = None, live: bool = False) -> Callable[[F], F]:
+    """Require a logged-in user (and a role); check CSRF on state-changing requests.
+
+    live=True marks the requests the page makes by itself (event stream, refreshed parts):
+    they do not keep an idle session alive."""
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             svc = get_services()
-            user = current_user(svc)
+            user = current_user(svc, touch=not live)
             if user is None:
-                if request.method == "GET" and not request.path.startswith("/staff/events"):
+                if request.method == "GET" and request.endpoint != "staff.events":
                     return redirect(url_for("staff.login"))
                 abort(401)
             if role and user.role != role:

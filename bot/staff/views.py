@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from bot.core.services import Services, get_services
 from bot.handoff.cases import Case
@@ -16,28 +33,33 @@ from bot.handoff.rules import close_case, notify_person, staff_reply
 from bot.resources.lookup import words_for
 from bot.resources.places import match_place
 from bot.resources.render import render_resource_list
-from bot.staff import labels
+from bot.staff import auth, labels
+from bot.staff.accounts import valid_username
 from bot.staff.audit import audit, recent_audit
 from bot.staff.auth import (
+    LoginThrottle,
     accounts,
     api_token_valid,
+    client_address,
     csrf_token,
     current_user,
-    login_locked,
     login_required,
-    record_failure,
     start_session,
 )
 from bot.staff.casefile import CaseFile, allowed_actions, case_file, reason_text
 from bot.staff.i18n import CONSOLE_LANGUAGES
 from bot.staff.i18n import gettext as _
 from bot.staff.queue import QueueContext, QueueFilter, QueuePage, build_page
+from bot.staff.sessions import session_alive
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
 OUTCOMES = labels.OUTCOMES
 MAX_REPLY = 1000
 MAX_SUMMARY = 500
 RECENT_CLOSED = 200
+LIVE_ENDPOINTS = {"staff.events", "staff.queue_rows", "staff.case_live"}
 
 
 @bp.app_context_processor
@@ -75,21 +97,28 @@ def wants_json() -> bool:
 # --- login -------------------------------------------------------------------------------
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    """Show the login form; log in with throttling of failed attempts."""
+    """Show the login form; log in, throttling failures per address and per account.
+
+    Nothing from the form is stored or logged before the username has the allowed form."""
     svc = get_services()
     if request.method == "GET":
         return render_template("staff/login.html")
-    username = request.form.get("username", "").strip().lower()
-    password = request.form.get("password", "")
-    if login_locked(svc, username):
-        audit(svc, username or "?", "login_locked")
-        return render_template("staff/login.html", error=_("Too many failed attempts. Try again later.")), 429
-    user = accounts(svc).authenticate(username, password)
+    throttle, address, now = LoginThrottle(svc.redis, svc.keys), client_address(svc), time.time()
+    wait = throttle.address_wait(address, now)
+    if wait > 0:
+        log.warning("login attempt while backing off")
+        page = render_template("staff/login.html", error=_("Too many failed attempts. Try again later."))
+        return page, 429, {"Retry-After": str(math.ceil(wait))}
+    username = valid_username(request.form.get("username", ""))
+    if username:
+        auth.pause(throttle.account_delay(username))
+    user = accounts(svc).authenticate(username, request.form.get("password", "")) if username else None
     if user is None:
-        record_failure(svc, username)
+        throttle.record_failure(address, username, now)
         audit(svc, username or "?", "login_failed")
         return render_template("staff/login.html", error=_("Wrong username or password.")), 401
-    start_session(svc, user)
+    throttle.clear(address, user.username)
+    start_session(user)
     audit(svc, user.username, "login")
     return redirect(url_for("staff.queue"))
 
@@ -97,18 +126,38 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required()
 def logout() -> ResponseReturnValue:
-    """End the session."""
+    """End the session (its id is deleted from Redis: a copied cookie stops working too)."""
     audit(get_services(), g.staff_user.username, "logout")
     session.clear()
     return redirect(url_for("staff.login"))
 
 
 @bp.post("/language")
+@login_required()
 def set_language() -> ResponseReturnValue:
-    """Choose the console's language (kept in the session)."""
+    """Choose the console's language (kept in the session) and go back to the page it was chosen on."""
     if request.form.get("language") in CONSOLE_LANGUAGES:
         session["console_language"] = request.form["language"]
-    return redirect(request.referrer if request.referrer and "/staff/" in request.referrer else url_for("staff.queue"))
+    return redirect(internal_page(request.form.get("next") or request.referrer))
+
+
+def internal_page(target: str | None) -> str:
+    """Return target when it is a console page of this app (as a path), else the queue."""
+    fallback = url_for("staff.queue")
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme not in ("", "http", "https") or parts.netloc not in ("", request.host):
+        return fallback
+    if not parts.path.startswith("/staff/") or "\\" in target:
+        return fallback
+    try:
+        endpoint, _ = current_app.url_map.bind(request.host).match(parts.path, method="GET")
+    except (HTTPException, RequestRedirect):
+        return fallback
+    if not str(endpoint).startswith("staff.") or endpoint in LIVE_ENDPOINTS:
+        return fallback
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 # --- queue -------------------------------------------------------------------------------
@@ -146,7 +195,7 @@ def queue() -> ResponseReturnValue:
 
 
 @bp.get("/queue")
-@login_required()
+@login_required(live=True)
 def queue_rows() -> str:
     """Return the queue's results part (the page refreshes it on every case event)."""
     return render_template("staff/_queue_results.html", **queue_context(get_services()))
@@ -164,10 +213,13 @@ def next_case() -> ResponseReturnValue:
 
 
 @bp.get("/events")
-@login_required()
+@login_required(live=True)
 def events() -> Response:
-    """Stream case changes to the console (server-sent events; ids, status and staff names only)."""
+    """Stream case changes to the console (server-sent events; ids, status and staff names only).
+
+    The stream ends when its session does (logout, account disabled, idle timeout)."""
     svc = get_services()
+    alive = session_alive(svc, session)
 
     def stream() -> Iterator[str]:
         pubsub = svc.redis.pubsub(ignore_subscribe_messages=True)
@@ -180,6 +232,8 @@ def events() -> Response:
                 if message:
                     yield f"event: case\ndata: {message['data']}\n\n"
                 elif time.time() - last_beat > 15:
+                    if not alive():
+                        return
                     last_beat = time.time()
                     yield ": keepalive\n\n"
         finally:
@@ -231,7 +285,7 @@ def case_page(case_id: str) -> str:
 
 
 @bp.get("/cases/<case_id>/live")
-@login_required()
+@login_required(live=True)
 def case_live(case_id: str) -> Response:
     """Return the parts of a case page that change, for the page to swap in place."""
     svc = get_services()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from importlib import import_module
+
+from bot.core.settings import load_dotenv
 
 # command -> (module, function, what it does). Modules load only when their command runs,
 # so `lantern fingerprint` works before the heavy dependencies are importable.
@@ -33,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help", "help") or args[0] not in COMMANDS:
         print(usage(), file=sys.stderr if args and args[0] not in ("-h", "--help", "help") else sys.stdout)
         return 0 if not args or args[0] in ("-h", "--help", "help") else 2
+    load_dotenv(os.environ)  # .env is read here, by Python, not by make; the environment wins
     module, function, _ = COMMANDS[args[0]]
     command: Callable[[list[str]], int | None] = getattr(import_module(module), function)
     return int(command(args[1:]) or 0)

@@ -1,11 +1,12 @@
-"""Privacy scans of Redis and logs: keys without TTL, numbers or message text in clear."""
+"""Privacy scans of Redis and logs: keys without TTL, numbers, message text or exact pins in clear."""
 
 from __future__ import annotations
 
 from redis import Redis
 
-# Key families about no texting person: the directory, staff accounts, the audit log, case indexes.
-NOT_PERSONAL = ("directory:", "staff:user:", "staff:users", "audit", "cases:active", "cases:all")
+# Key families about no texting person: the directory, staff accounts and sessions, the audit log,
+# case indexes, retired-key fingerprints.
+NOT_PERSONAL = ("directory:", "staff:", "audit", "cases:active", "cases:all", "vault:")
 
 
 def is_personal(key: str, prefix: str) -> bool:
@@ -19,16 +20,38 @@ def keys_without_ttl(redis: Redis, prefix: str) -> list[str]:
             if is_personal(key, prefix) and redis.ttl(key) == -1]
 
 
+def stored_text(redis: Redis, key: str) -> str:
+    """Return everything a key holds as text (what someone with a copy of Redis could read)."""
+    kind = redis.type(key)
+    try:
+        if kind == "string":
+            return str(redis.get(key) or "")
+        if kind == "list":
+            return "\n".join(redis.lrange(key, 0, -1))
+        if kind == "hash":
+            return "\n".join(f"{k}={v}" for k, v in redis.hgetall(key).items())
+        if kind == "set":
+            return "\n".join(redis.smembers(key))
+        if kind == "zset":
+            return "\n".join(redis.zrange(key, 0, -1))
+        if kind == "stream":
+            return "\n".join(str(fields) for _, fields in redis.xrange(key))
+    except UnicodeDecodeError:
+        pass
+    return str(redis.dump(key) or b"")
+
+
 def secrets_in_redis(redis: Redis, prefix: str, number: str, words: list[str]) -> list[str]:
-    """Find the phone number anywhere, and message words in gateway state (Rasa trackers excepted)."""
+    """Find the phone number anywhere, and message words (or pin coordinates) in any personal key,
+    Rasa's trackers included."""
     findings = []
     digits = number.lstrip("+")
     for key in redis.scan_iter("*", count=1000):
-        dump = str(redis.dump(key) or b"")
-        if digits in key or digits in dump:
+        value = stored_text(redis, key)
+        if digits in key or digits in value:
             findings.append(f"phone number in {key}")
-        if key.startswith(prefix) and ":tracker:" not in key and is_personal(key, prefix):
-            findings += [f"clear text {word!r} in {key}" for word in words if word in dump]
+        if key.startswith(prefix) and is_personal(key, prefix):
+            findings += [f"clear text {word!r} in {key}" for word in words if word in value]
     return findings
 
 

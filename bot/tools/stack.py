@@ -19,9 +19,24 @@ import requests
 from redis import Redis
 from redis.exceptions import RedisError
 
-from bot.core.settings import ROOT
+from bot.core.settings import ROOT, SETTING_NAMES
 
 VENV_BIN = Path(sys.executable).parent
+# Every child gets the process basics and only the settings it needs: no Twilio, staff or API
+# secrets reach Rasa's processes, and Rasa's own token and URLs are all they get besides Redis.
+PROCESS_BASICS = frozenset({"PATH", "HOME", "USER", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
+                            "PYTHONPATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"})
+QUIET_RASA = {"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+STORE_SETTINGS = frozenset({"REDIS_URL", "REDIS_KEY_PREFIX", "RASA_KEY_PREFIX", "RETENTION_SECONDS",
+                            "DEDUPE_SECONDS", "LOG_LEVEL"})
+RASA_SETTINGS = STORE_SETTINGS | {"ENCRYPTION_KEYS", "SECRET_KEY", "SENDER_HASH_KEY", "NLG_URL", "ACTIONS_URL",
+                                  "RASA_TOKEN"} | set(QUIET_RASA)
+ACTIONS_SETTINGS = STORE_SETTINGS | {"LOCALES_DIR", "INTENTS_DIR", "RESOURCES_DIR", "SANIC_HOST"} | set(QUIET_RASA)
+
+
+def only(env: dict[str, str], names: frozenset[str] | set[str]) -> dict[str, str]:
+    """Return the process basics and the named variables of an environment."""
+    return {name: value for name, value in env.items() if name in PROCESS_BASICS or name in names}
 
 
 @dataclass
@@ -80,36 +95,36 @@ def redis_answers(url: str) -> bool:
 
 
 def rasa_env(base: dict[str, str], redis_url: str, nlg_url: str, actions_url: str) -> dict[str, str]:
-    """Return the environment endpoints.yml reads (Redis location, NLG and actions URLs)."""
-    parsed = urlparse(redis_url)
+    """Add what Rasa's processes read to an environment: REDIS_URL (the tracker and lock stores
+    take it, RASA_KEY_PREFIX, RETENTION_SECONDS and the keys from Lantern's settings) and the NLG
+    and actions URLs endpoints.yml names. rasa_children passes each process only its part."""
     env = dict(base)
     env.update(
-        RASA_REDIS_HOST=parsed.hostname or "127.0.0.1",
-        RASA_REDIS_PORT=str(parsed.port or 6379),
-        RASA_REDIS_DB=(parsed.path or "/0").lstrip("/") or "0",
+        REDIS_URL=redis_url,
         NLG_URL=nlg_url,
         ACTIONS_URL=actions_url,
-        RETENTION_SECONDS=env.get("RETENTION_SECONDS", str(30 * 24 * 3600)),
         RASA_TOKEN=env.get("RASA_TOKEN", "dev-rasa-token-change-me"),
-        TF_CPP_MIN_LOG_LEVEL="3",
-        RASA_TELEMETRY_ENABLED="false",
-        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        **QUIET_RASA,
     )
     return env
 
 
 def rasa_children(env: dict[str, str], model: Path, rasa_ports: list[int], actions_port: int,
                   token: str) -> list[Child]:
-    """Describe the Rasa server process(es) and the action server process."""
+    """Describe the Rasa server process(es) and the action server process, both on loopback only,
+    each with only the settings it needs."""
     rasa = str(VENV_BIN / "rasa")
     servers = [
         Child(f"rasa{index or ''}", [rasa, "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
                                    "-p", str(port), "--endpoints", "endpoints.yml", "--credentials",
-                                   "credentials.yml", "-m", str(model), "--log-file", os.devnull], env)
+                                   "credentials.yml", "-m", str(model), "--log-file", os.devnull],
+              only(env, RASA_SETTINGS))
         for index, port in enumerate(rasa_ports)
     ]
+    # `rasa run actions` has no host option; rasa_sdk binds to SANIC_HOST (default 0.0.0.0).
+    actions_env = only({**env, "SANIC_HOST": "127.0.0.1"}, ACTIONS_SETTINGS)
     return servers + [Child("actions", [rasa, "run", "actions", "--actions", "bot.dialogue.actions", "-p",
-                                        str(actions_port)], env)]
+                                        str(actions_port)], actions_env)]
 
 
 def wait_until(check: object, timeout: float, children: Sequence[Child] = ()) -> bool:
@@ -151,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         port = str(urlparse(redis_url).port or 6379)
         print(f"Starting redis-server on port {port} for this session (nothing kept on disk)...")
         children.append(Child("redis", [server, "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                        "--appendonly", "no"], env))
+                                        "--appendonly", "no"], only(env, set())))
     model = latest_model()
     token = env.get("RASA_TOKEN", "dev-rasa-token-change-me")
     full_env = rasa_env(env, redis_url, f"{gateway_url}/nlg", env.get("ACTIONS_URL", "http://127.0.0.1:5055"))
@@ -159,9 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     full_env["RASA_URLS"] = ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports)
     children += rasa_children(full_env, model, rasa_ports, 5055, token)
     workers = env.get("GATEWAY_WORKERS", "1")
+    lantern_env = only(full_env, SETTING_NAMES)
     children.append(Child("gateway", [str(VENV_BIN / "gunicorn"), "--workers", workers, "--threads", "32",
-                                      "--bind", bind, "--timeout", "30", "bot.app:create_app()"], full_env))
-    children.append(Child("sweeper", [sys.executable, "-m", "bot.tools.cli", "sweeper"], full_env))
+                                      "--bind", bind, "--timeout", "30", "bot.app:create_app()"], lantern_env))
+    children.append(Child("sweeper", [sys.executable, "-m", "bot.tools.cli", "sweeper"], lantern_env))
     stopping = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, even when started in the background
         signal.signal(stop_signal, lambda *_: stopping.set())
