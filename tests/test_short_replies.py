@@ -270,3 +270,13 @@ def test_fee_advice_offers_a_person_as_a_menu_choice(pipeline: Pipeline) -> None
     assert "3 talk to a person" in advice and pipeline.case() is None
     pipeline.text("3")
     assert pipeline.rasa.sent[-1][1] == "/ask_human"
+
+
+def test_asking_for_a_number_during_a_handoff_always_gets_the_hotline(pipeline: Pipeline) -> None:
+    escalate(pipeline, "sw")
+    pipeline.text("ndio")
+    assert pipeline.text("uko?") == [pipeline.render("handoff_ack", "sw")]
+    for ask in ("nipeni namba ya hotline", "kuna shelter mombasa?"):
+        [reply] = pipeline.text(ask)  # inside the acknowledgement interval, and still answered
+        assert pipeline.svc.settings.hotline_number in reply
+    assert pipeline.text("2") == [pipeline.render("handoff_menu_paused", "sw")]

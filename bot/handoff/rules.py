@@ -18,6 +18,7 @@ from bot.handoff.cases import Case
 from bot.handoff.contact import reply_block
 from bot.handoff.hours import OperatingHours
 from bot.handoff.outbound import OutboundRefused
+from bot.resources.lookup import words_for
 from webhooks.base import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -91,9 +92,10 @@ def relay_to_staff(
 ) -> list[str]:
     """While staff own the chat: relay the message to the case and acknowledge it.
 
-    A safety answer is recorded; MENU, 0, LANGUAGE and a language name are explained (the
-    menu is paused until the chat ends); anything else gets a short acknowledgement with the
-    hotline, at most once per HANDOFF_ACK_SECONDS.
+    A safety answer is recorded; MENU, a menu number, LANGUAGE and a language name are explained
+    (the menu is paused until the chat ends); a message asking for help, a number or a place gets
+    the acknowledgement with the hotline every time; anything else at most once per
+    HANDOFF_ACK_SECONDS.
     """
     svc.cases.add_turn(case, "user", msg.transcript_text())
     if risk is not None:
@@ -108,9 +110,11 @@ def relay_to_staff(
         language = reading.language
         svc.people.update(person, language=language)
         svc.cases.update(case, "updated", language=language)
-    if keyword in ("menu", "language") or reading.number == 0 or reading.language is not None:
+    if keyword in ("menu", "language") or reading.number is not None or reading.language is not None:
         return bot_turns(svc, case, [svc.render("handoff_menu_paused", language)])
-    if svc.redis.set(svc.keys.handoff_ack(person), "1", nx=True, ex=svc.settings.handoff_ack_seconds):
+    asks_for_a_number = reading.asks_for_help or bool(words_for(svc.registry, msg.reply_text, "categories"))
+    first_in_a_while = svc.redis.set(svc.keys.handoff_ack(person), "1", nx=True, ex=svc.settings.handoff_ack_seconds)
+    if asks_for_a_number or first_in_a_while:
         return bot_turns(svc, case, [svc.render("handoff_ack", language)])
     return []
 
