@@ -152,7 +152,7 @@ def score(outcomes: list[TurnOutcome], hotline: str) -> dict[str, LanguageScore]
             elif opened:
                 s.false_cases += 1
                 s.false_examples.append(turn.text)
-        if turn.expect_number:
+        if turn.expect_number and not turn.opted_out:  # after STOP nothing may be sent (Twilio blocks it too)
             s.numbers_asked += 1
             given = any(hotline in r or PHONE.search(r) for r in turn.replies)
             s.numbers_given += given
