@@ -167,6 +167,16 @@ def test_an_in_flight_rasa_save_cannot_bring_back_an_erased_tracker(pipeline: Pi
     assert pipeline.redis.exists(pipeline.svc.keys.rasa_tracker(person)), "a new conversation is saved"
 
 
+def test_an_in_flight_rasa_save_cannot_bring_back_a_tracker_after_the_exit_word(pipeline: Pipeline) -> None:
+    person = pipeline.person()
+    store = store_for(pipeline)
+    choose_english(pipeline)
+    in_flight = tracker_with_two_sessions(person, time.time() - 5)
+    pipeline.text("exit")
+    asyncio.run(store.save(in_flight))
+    assert not pipeline.redis.exists(pipeline.svc.keys.rasa_tracker(person))
+
+
 # --- 3. The outbound gate: not safe to text, or the exit word, until the person writes again -----
 
 @pytest.mark.parametrize("quiet_word", ["2", "exit"])

@@ -109,6 +109,16 @@ class People:
         conversation that began before it (an answer still in flight)."""
         last = self.redis.hget(self.keys.person(person), "last_inbound")
         keys = self.keys.person_keys(person) + self.rate_keys(person, float(last) if last else None)
+        return self._delete_with_marker(person, keys, now)
+
+    def forget_session(self, person: str, now: float | None = None) -> int:
+        """Forget the conversation (recent turns, Rasa tracker, handoff acknowledgement) for the
+        exit word, with the same marker as erase, so an answer in flight cannot bring it back."""
+        keys = [self.keys.transcript(person), self.keys.rasa_tracker(person), self.keys.handoff_ack(person)]
+        return self._delete_with_marker(person, keys, now)
+
+    def _delete_with_marker(self, person: str, keys: list[str], now: float | None) -> int:
+        """Delete keys and, in the same transaction, mark when Rasa's tracker was taken away."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(*keys)
         marker = self.keys.rasa_erased(erased_marker_id(self.hash_key, person))

@@ -155,7 +155,7 @@ def quick_exit(svc: Services, person: str) -> None:
                                            "Do not write unless they write again.")
         svc.cases.update(case, "closed", status="closed", outcome="person_exited", closed_at=svc.clock(),
                          safe_to_text="no")
-    svc.redis.delete(svc.keys.transcript(person), svc.keys.rasa_tracker(person), svc.keys.handoff_ack(person))
+    svc.people.forget_session(person)
     svc.people.update(person, menu=None)
 
 
