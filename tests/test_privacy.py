@@ -257,7 +257,7 @@ def test_hypothesis_fuzz_never_500_and_forged_requests_store_nothing(stack: Stac
         if forge:
             assert response.status_code == 403  # type: ignore[attr-defined]
             keys_after = {k for k in redis_db.scan_iter("lantern:*") if not k.startswith("lantern:iprate:")}
-            assert keys_after == keys_before
+            assert keys_after - keys_before == set()  # nothing stored (a key may expire meanwhile)
 
     fuzz()
 
