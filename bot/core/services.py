@@ -19,7 +19,7 @@ from bot.core.store import Keys, connect
 from bot.dialogue.client import RasaClient
 from bot.handoff.cases import CaseStore
 from bot.handoff.outbound import Outbound
-from bot.language.catalogs import NOT_DISCREET_PREFIXED, Catalogs
+from bot.language.catalogs import Catalogs, needs_neutral_line
 from bot.language.detect import LanguageDetector
 from bot.language.model import language_model_for
 from bot.language.registry import LanguageRegistry, load_registry
@@ -70,8 +70,7 @@ class Services:
 
     def discreet(self, key: str, text: str, language: str) -> bool:
         """Say whether a rendered reply needs the neutral first line."""
-        return (self.settings.discreet_mode and not key.startswith(NOT_DISCREET_PREFIXED)
-                and self.registry.alarming(text, language))
+        return self.settings.discreet_mode and needs_neutral_line(self.registry, key, text, language)
 
 
 def build_services(settings: Settings, redis: Redis | None = None) -> Services:

@@ -11,12 +11,19 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from bot.language.messages import SOURCE
+from bot.language.registry import LanguageRegistry
 
 log = logging.getLogger(__name__)
 DOMAIN = "messages"
 
 # Fragments and labels are parts of other replies: they never get a first line of their own.
 NOT_DISCREET_PREFIXED = ("category_", "fact_", "resources_", "discreet_")
+
+
+def needs_neutral_line(registry: LanguageRegistry, key: str, text: str, language: str) -> bool:
+    """Say whether a rendered reply's first line names a sensitive subject (discreet mode then puts
+    a neutral greeting before it); fragments of other replies never get one."""
+    return not key.startswith(NOT_DISCREET_PREFIXED) and registry.alarming(text, language)
 
 
 class _Defaults(dict):  # type: ignore[type-arg]

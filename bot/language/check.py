@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from babel.messages.pofile import read_po
 
-from bot.language.catalogs import NOT_DISCREET_PREFIXED, Catalogs, placeholders
+from bot.language.catalogs import Catalogs, needs_neutral_line, placeholders
 from bot.language.messages import SOURCE
 from bot.language.nlu_data import read_nlu_file
 from bot.language.registry import LanguageDataError, LanguageRegistry, load_language, load_registry
@@ -66,7 +66,7 @@ def check_catalog(code: str, registry: LanguageRegistry, problems: list[str], re
             )
             continue
         filled = text.format(**SAMPLE_VALUES)
-        if registry.alarming(filled, code) and not key.startswith(NOT_DISCREET_PREFIXED):
+        if needs_neutral_line(registry, key, filled, code):
             greeting = str(found["discreet_first_line"].string) if "discreet_first_line" in found else ""
             filled = f"{greeting}\n{filled}"  # discreet mode (the default) adds the neutral line
         report.append(channel_row(code, key, filled))

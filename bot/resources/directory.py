@@ -183,3 +183,8 @@ def load_directory(folder: Path) -> Directory:
             raise DirectoryError(f"duplicate resource id '{resource.id}'")
         seen.add(resource.id)
     return Directory(tuple(regions), resources)
+
+
+def phone_digits(number: str) -> str:
+    """Return a phone number's digits only (to compare two spellings of one number)."""
+    return "".join(ch for ch in number if ch.isdigit())

@@ -17,7 +17,7 @@ from bot.core.store import Keys
 from bot.language.nlu_data import read_nlu_file
 from bot.language.registry import LanguageRegistry
 from bot.language.text import normalise
-from bot.resources.directory import Directory, load_directory
+from bot.resources.directory import Directory, load_directory, phone_digits
 from bot.resources.gazetteer import Gazetteer
 from bot.resources.index import DirectoryIndex
 from bot.resources.places import Mention, PlaceFinder, word_forms
@@ -186,14 +186,9 @@ def find_entries(desk: ResourceDesk, query: Query) -> tuple[list[dict[str, Any]]
 
 def general_numbers(desk: ResourceDesk, country: str) -> list[dict[str, Any]]:
     """Return a country's national numbers for anyone (not embassies, not the hotline said already)."""
-    hotline = _digits(desk.settings.hotline_number)
+    hotline = phone_digits(desk.settings.hotline_number)
     return [e for e in desk.index.national(country, None, set())
-            if "embassy" not in e.get("categories", []) and _digits(str(e.get("phone", ""))) != hotline]
-
-
-def _digits(number: str) -> str:
-    """Return a phone number's digits only (to compare two spellings of one number)."""
-    return "".join(ch for ch in number if ch.isdigit())
+            if "embassy" not in e.get("categories", []) and phone_digits(str(e.get("phone", ""))) != hotline]
 
 
 def page_of(

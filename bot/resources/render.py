@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from bot.core.services import Services
 from bot.language.segments import count_segments
+from bot.resources.directory import phone_digits
 
 TARGET_SEGMENTS = 2
 FACT_LABELS = {"free": "fact_free", "confidential": "fact_confidential", "women_only": "fact_women_only",
@@ -23,11 +23,6 @@ def _labels(svc: Services, language: str, entry: dict[str, Any], with_facts: boo
         if facts.get("reports_to_immigration") is False:
             labels.append(svc.render("fact_no_immigration", language))
     return ", ".join(labels)
-
-
-def _digits(number: str) -> str:
-    """Return a phone number's digits only (to compare two spellings of one number)."""
-    return re.sub(r"\D", "", number)
 
 
 def _listing_lines(svc: Services, language: str, entries: list[dict[str, Any]], detail: int) -> list[str]:
@@ -97,9 +92,9 @@ def resource_replies(
     entries = list(arguments.get("entries") or [])
     if response != "utter_ask_place" or not entries:
         return [(response, arguments)]
-    hotline = _digits(svc.settings.hotline_number)
-    if hotline and hotline in _digits(svc.render("utter_ask_place", language)):
-        entries = [e for e in entries if _digits(str(e.get("phone", ""))) != hotline]
+    hotline = phone_digits(svc.settings.hotline_number)
+    if hotline and hotline in phone_digits(svc.render("utter_ask_place", language)):
+        entries = [e for e in entries if phone_digits(str(e.get("phone", ""))) != hotline]
     fits = fits_budget(svc, language)
     while len(entries) > 1 and not fits("utter_resources", {"entries": entries, "national": True}):
         entries.pop()
