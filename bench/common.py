@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,13 +47,14 @@ class BenchStack:
 def running_stack(rasa_processes: int = 1, gateway_workers: int = 1, **overrides: object) -> Iterator[BenchStack]:
     """Run gateway (gunicorn), Rasa server(s) and actions against Redis DB 12, then clean up."""
     gateway_port, actions_port = free_port(), free_port()
+    scratch = tempfile.mkdtemp(prefix="lantern-bench-")
     rasa_ports = [free_port() for _ in range(rasa_processes)]
     values: dict[str, object] = dict(
         redis_url=BENCH_REDIS_URL, rasa_urls=tuple(f"http://127.0.0.1:{port}" for port in rasa_ports),
         actions_url=f"http://127.0.0.1:{actions_port}", public_url=f"http://127.0.0.1:{gateway_port}",
         twilio_auth_token="bench-token", rasa_token="bench-rasa-token", staff_api_token="bench-api",
         rate_limit_per_minute=100000, rate_limit_per_hour=100000, ip_rate_limit_per_minute=1000000,
-        log_level="WARNING",
+        log_level="WARNING", database_url=f"sqlite:///{scratch}/lantern-bench.db",
     )
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]
@@ -73,6 +76,7 @@ def running_stack(rasa_processes: int = 1, gateway_workers: int = 1, **overrides
     finally:
         for child in children:
             child.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
         redis.flushdb()
 
 

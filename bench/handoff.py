@@ -11,6 +11,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from bench.common import running_stack, summary, write_result
+from bot.core.database import Database
 from bot.core.store import Keys, connect
 from bot.staff.accounts import Accounts
 
@@ -22,8 +23,8 @@ def main() -> None:
     with running_stack() as stack:
         settings = stack.settings
         password = secrets.token_urlsafe(16)
-        Accounts(connect(settings.redis_url), Keys(settings.redis_key_prefix, settings.rasa_key_prefix)).create(
-            "bench", password, "staff")
+        Accounts(Database(settings.database_url), connect(settings.redis_url),
+                 Keys(settings.redis_key_prefix, settings.rasa_key_prefix)).create("bench", password, "staff")
         console = requests.Session()
         console.post(f"{stack.gateway_url}/staff/login", data={"username": "bench", "password": password})
         arrived: dict[str, float] = {}

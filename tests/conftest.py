@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import tempfile
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -40,6 +41,10 @@ TEST_REDIS_DB = int(os.environ.get("LANTERN_TEST_REDIS_DB", "13"))
 TEST_REDIS_URL = f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
 FAST_REDIS_DB = int(os.environ.get("LANTERN_FAST_REDIS_DB", "12"))
 FAST_REDIS_URL = f"redis://127.0.0.1:6379/{FAST_REDIS_DB}"
+# The tests' database: a SQLite file of this test run unless LANTERN_TEST_DATABASE_URL names another
+# (the store tests also run on the PostgreSQL server, see tests/test_database.py).
+TEST_DATABASE_URL = os.environ.get("LANTERN_TEST_DATABASE_URL") or (
+    f"sqlite:///{tempfile.gettempdir()}/lantern-test-{os.getpid()}.db")
 PUBLIC_URL = "https://lantern.example.org"
 AUTH_TOKEN = "test-twilio-auth-token"
 RASA_TOKEN = "test-rasa-token"
@@ -53,7 +58,7 @@ def make_settings(**overrides: object) -> Settings:
         testing=True, public_url=PUBLIC_URL, twilio_auth_token=AUTH_TOKEN, redis_url=TEST_REDIS_URL,
         rasa_token=RASA_TOKEN, staff_api_token=STAFF_API_TOKEN, twilio_sms_from=LANTERN_NUMBER,
         twilio_whatsapp_from="+14155238886", secret_key="test-secret-key", sender_hash_key="test-hash-key",
-        rasa_timeout_seconds=10.0, log_level="INFO",
+        rasa_timeout_seconds=10.0, log_level="INFO", database_url=TEST_DATABASE_URL,
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -73,6 +78,36 @@ class Stack:
     def child(self, name: str) -> Child:
         """Return a supervised child process by name."""
         return next(c for c in self.children if c.name == name)
+
+
+def empty_database(svc: Services) -> None:
+    """Delete every row of every table (the tests' own database only)."""
+    from bot.core.database import metadata
+
+    with svc.db.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+def stored_entries(svc: Services, case_id: str, kind: str) -> list[str]:
+    """Return a case's entries of one kind (turn, note, event) exactly as stored (encrypted)."""
+    from sqlalchemy import select
+
+    from bot.core.database import case_entries
+
+    query = (select(case_entries.c.payload).where(case_entries.c.case_id == case_id, case_entries.c.kind == kind)
+             .order_by(case_entries.c.id))
+    with svc.db.connect() as connection:
+        return list(connection.execute(query).scalars())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_database() -> Iterator[str]:
+    """The test run's database URL; a SQLite file made for this run is removed afterwards."""
+    yield TEST_DATABASE_URL
+    if not os.environ.get("LANTERN_TEST_DATABASE_URL"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(TEST_DATABASE_URL.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -248,7 +283,7 @@ def create_staff(stack: Stack, role: str = "staff") -> tuple[str, str]:
     username, password = f"{role}-{secrets.token_hex(3)}", secrets.token_urlsafe(16)
     with stack.app.app_context():
         svc = get_services()
-        Accounts(svc.redis, svc.keys).create(username, password, role)
+        Accounts(svc.db, svc.redis, svc.keys).create(username, password, role)
     return username, password
 
 
@@ -336,6 +371,7 @@ def pipeline(fast_services: Services) -> Iterator[Pipeline]:
     """The pipeline with fresh fakes, a fixed clock and an empty Redis database."""
     redis = fast_services.redis
     redis.flushdb()
+    empty_database(fast_services)
     clock = FakeClock()
     rasa = FakeRasa(render=lambda key, language: fast_services.render(key, language))
     outbound = RecordingOutbound(fast_services.settings, fast_services.people, fast_services.cases, clock=clock)
@@ -357,7 +393,7 @@ def console(pipeline: Pipeline) -> StaffBrowser:
     from bot.staff.accounts import Accounts
 
     username, password = "amina", "a-long-enough-password"
-    Accounts(pipeline.redis, pipeline.svc.keys).create(username, password, "supervisor")
+    Accounts(pipeline.svc.db, pipeline.redis, pipeline.svc.keys).create(username, password, "supervisor")
     browser = StaffBrowser(create_app(pipeline.svc.settings, services=pipeline.svc).test_client())
     assert browser.login(username, password) == 302
     return browser

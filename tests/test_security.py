@@ -152,7 +152,7 @@ def test_delete_erases_every_case_and_tracker_without_scanning_the_keyspace(
         assert [note["author"] for note in pipeline.svc.cases.notes(case_id)] == ["system"]
     assert pipeline.svc.cases.queue() == []
     pipeline.svc.cases.add_note(pipeline.svc.cases.get(first.id), "amina", "Checked.")  # type: ignore[arg-type]
-    assert not pipeline.redis.exists(pipeline.svc.keys.person_case(""), pipeline.svc.keys.person_cases(""))
+    assert pipeline.svc.cases.current_for("") is None and pipeline.svc.cases.erase_for_person("") == []
 
 
 def test_an_in_flight_rasa_save_cannot_bring_back_an_erased_tracker(pipeline: Pipeline) -> None:
@@ -251,38 +251,46 @@ def test_a_malformed_username_is_refused_before_anything_is_stored_or_logged(
     assert "x" * 33 not in logged and "<script>" not in logged
 
 
-def test_usernames_are_hashed_in_key_names_and_accounts_move_there(pipeline: Pipeline) -> None:
+def test_no_username_in_key_names_and_accounts_kept_in_redis_move_to_the_database(pipeline: Pipeline) -> None:
     from werkzeug.security import generate_password_hash
 
     from bot.staff.accounts import Accounts, username_id
 
     keys = pipeline.svc.keys
-    accounts = Accounts(pipeline.redis, keys)
+    accounts = Accounts(pipeline.svc.db, pipeline.redis, keys)
     accounts.create("amina", "a-long-enough-password", "staff")
-    pipeline.redis.hset(keys.legacy_staff_user("zawadi"), mapping={  # an account from before this change
+    pipeline.redis.hset(keys.legacy_staff_user("zawadi"), mapping={  # an account from two releases ago
         "password": generate_password_hash("an-older-password", method="scrypt"), "role": "staff"})
+    pipeline.redis.hset(keys.staff_user(username_id("baraka")), mapping={  # from the last release
+        "password": generate_password_hash("the-last-password", method="scrypt"), "role": "supervisor",
+        "languages": "sw,en", "disabled": "0"})
     assert accounts.authenticate("zawadi", "an-older-password") is not None
+    baraka = accounts.get("baraka")
+    assert baraka is not None and baraka.supervisor and baraka.languages == ("sw", "en")
     client = fast_app(pipeline).test_client()
     client.post("/staff/login", data={"username": "amina", "password": "wrong-password-123"})
     assert [key for key in pipeline.redis.scan_iter("*") if "amina" in key or "zawadi" in key] == []
-    assert pipeline.redis.exists(keys.staff_user(username_id("zawadi")))
+    assert not pipeline.redis.exists(keys.staff_user(username_id("baraka")), keys.legacy_staff_user("zawadi"))
+    pipeline.redis.flushdb()  # Redis lost: the accounts are in the database
+    assert accounts.usernames() == ["amina", "baraka", "zawadi"]
+    assert accounts.authenticate("baraka", "the-last-password") is not None
 
 
 def test_passwords_are_hashed_with_scrypt_n_2_17_and_older_hashes_still_verify_and_upgrade(pipeline: Pipeline) -> None:
     from werkzeug.security import generate_password_hash
 
-    from bot.staff.accounts import Accounts, username_id
+    from bot.staff.accounts import Accounts
 
     keys = pipeline.svc.keys
-    accounts = Accounts(pipeline.redis, keys)
+    accounts = Accounts(pipeline.svc.db, pipeline.redis, keys)
     accounts.create("amina", "a-long-enough-password", "staff")
-    assert pipeline.redis.hget(keys.staff_user(username_id("amina")), "password").startswith("scrypt:131072:8:1$")
+    assert str(accounts._row("amina")["password_hash"]).startswith("scrypt:131072:8:1$")  # type: ignore[index]
     accounts.create("zawadi", "an-older-password", "staff")
     old = generate_password_hash("an-older-password", method="scrypt")
     assert old.startswith("scrypt:32768:8:1$")
-    pipeline.redis.hset(keys.staff_user(username_id("zawadi")), "password", old)
+    accounts._set("zawadi", password_hash=old)
     assert accounts.authenticate("zawadi", "an-older-password") is not None
-    assert pipeline.redis.hget(keys.staff_user(username_id("zawadi")), "password").startswith("scrypt:131072:8:1$")
+    assert str(accounts._row("zawadi")["password_hash"]).startswith("scrypt:131072:8:1$")  # type: ignore[index]
 
 
 def test_wrong_passwords_from_anywhere_never_lock_a_staff_member_out(
@@ -293,7 +301,7 @@ def test_wrong_passwords_from_anywhere_never_lock_a_staff_member_out(
 
     delays: list[float] = []
     monkeypatch.setattr(auth, "pause", delays.append)
-    Accounts(pipeline.redis, pipeline.svc.keys).create("amina", "a-long-enough-password", "staff")
+    Accounts(pipeline.svc.db, pipeline.redis, pipeline.svc.keys).create("amina", "a-long-enough-password", "staff")
     client = fast_app(pipeline).test_client()
     for attempt in range(5):
         response = client.post("/staff/login", data={"username": "amina", "password": "wrong-password-123"},
@@ -384,7 +392,7 @@ def test_disabling_an_account_or_resetting_its_password_ends_its_sessions(
 ) -> None:
     from bot.staff.accounts import Accounts
 
-    accounts = Accounts(pipeline.redis, pipeline.svc.keys)
+    accounts = Accounts(pipeline.svc.db, pipeline.redis, pipeline.svc.keys)
     accounts.set_disabled("amina", True)
     assert console.client.get("/staff/").status_code == 302
     assert console.login("amina", "a-long-enough-password") == 401
@@ -415,8 +423,9 @@ def test_staff_user_command_disables_enables_unlocks_and_resets(
     from tests.conftest import FAST_REDIS_URL
 
     monkeypatch.setenv("REDIS_URL", FAST_REDIS_URL)
+    monkeypatch.setenv("DATABASE_URL", pipeline.svc.settings.database_url)
     monkeypatch.setenv("STAFF_PASSWORD", "a-long-enough-password")
-    accounts = Accounts(pipeline.redis, pipeline.svc.keys)
+    accounts = Accounts(pipeline.svc.db, pipeline.redis, pipeline.svc.keys)
     assert main(["create", "zawadi", "--role", "staff"]) == 0
     assert main(["disable", "zawadi"]) == 0 and accounts.get("zawadi").disabled  # type: ignore[union-attr]
     assert main(["enable", "zawadi"]) == 0 and not accounts.get("zawadi").disabled  # type: ignore[union-attr]
@@ -479,7 +488,7 @@ def test_case_transcripts_are_trimmed(pipeline: Pipeline) -> None:
 
     from bot.handoff.cases import CaseStore
 
-    cases = CaseStore(pipeline.redis, pipeline.svc.keys, pipeline.svc.vault, 3600, 7200, max_turns=3)
+    cases = CaseStore(pipeline.svc.db, pipeline.redis, pipeline.svc.keys, pipeline.svc.vault, 3600, 7200, max_turns=3)
     case = cases.open(pipeline.person(), "+254711000001", "sms", "en", "urgent", "test", [])
     for number in range(5):
         cases.add_turn(case, "user", f"turn {number}")
@@ -487,14 +496,22 @@ def test_case_transcripts_are_trimmed(pipeline: Pipeline) -> None:
     assert replace(pipeline.svc.settings, case_transcript_turns=3).case_transcript_turns == 3
 
 
-def test_the_index_of_all_cases_is_pruned_by_age(pipeline: Pipeline) -> None:
+def test_cases_are_deleted_from_the_database_when_their_retention_runs_out(pipeline: Pipeline) -> None:
+    """An active case lives RETENTION_SECONDS after its last change, a closed one CLOSED_CASE_RETENTION_SECONDS;
+    then the case and everything it owns are deleted (reads never show an expired case)."""
     from bot.handoff.sweeper import sweep_once
+    from tests.conftest import stored_entries
 
-    settings, keys = pipeline.svc.settings, pipeline.svc.keys
-    too_old = time.time() - settings.retention_seconds - settings.closed_case_retention_seconds - 60
-    pipeline.redis.zadd(keys.all_cases, {"ancient": too_old, "recent": time.time()})
+    settings, cases = pipeline.svc.settings, pipeline.svc.cases
+    closed = cases.open(pipeline.person("+254711000010"), "+254711000010", "sms", "en", "urgent", "test", [])
+    cases.update(closed, "closed", status="closed", outcome="resolved")
+    active = cases.open(pipeline.person("+254711000011"), "+254711000011", "sms", "en", "urgent", "test", [])
     sweep_once(pipeline.svc)
-    assert pipeline.redis.zrange(keys.all_cases, 0, -1) == ["recent"]
+    assert cases.get(closed.id) is not None and cases.get(active.id) is not None
+    assert cases.purge_expired(time.time() + settings.retention_seconds + 60) == 1
+    assert cases.get(active.id) is None and stored_entries(pipeline.svc, active.id, "event") == []
+    assert cases.purge_expired(time.time() + settings.closed_case_retention_seconds + 60) == 1
+    assert cases.get(closed.id) is None and stored_entries(pipeline.svc, closed.id, "event") == []
 
 
 # --- 7. Key rotation: the derived key stays readable until rotation retired it; atomic; reported --
@@ -508,12 +525,14 @@ def test_configuring_encryption_keys_keeps_what_the_derived_key_encrypted_readab
     before = Vault((), "the-secret").encrypt("+254711000001")
     new_key = Fernet.generate_key().decode()
     assert open_vault((new_key,), "the-secret", redis, keys.retired_keys).decrypt(before) == "+254711000001"
-    case_key = keys.case("abc123")
-    redis.hset(case_key, "contact", before)
-    report = rotate_all(redis, keys, open_vault((new_key,), "the-secret", redis, keys.retired_keys))
-    assert report.rotated == 1 and report.unreadable == [] and report.retired_derived_key
+    from bot.handoff.cases import CaseStore
+
+    derived = CaseStore(pipeline.svc.db, redis, keys, Vault((), "the-secret"), 3600, 7200)
+    case = derived.open(pipeline.person(), "+254711000001", "sms", "en", "urgent", "test", [])
+    report = rotate_all(redis, keys, open_vault((new_key,), "the-secret", redis, keys.retired_keys), pipeline.svc.db)
+    assert report.rotated == 2 and report.unreadable == [] and report.retired_derived_key  # number + "opened"
     after = open_vault((new_key,), "the-secret", redis, keys.retired_keys)
-    assert after.decrypt(redis.hget(case_key, "contact")) == "+254711000001"
+    assert after.decrypt(derived.get(case.id).contact) == "+254711000001"  # type: ignore[union-attr]
     assert after.try_decrypt(before) is None, "once everything is rotated the derived key is retired"
 
 
@@ -525,13 +544,14 @@ def test_rotation_is_atomic_per_record_and_reports_what_it_cannot_read(pipeline:
     from tests.conftest import FAST_REDIS_URL
 
     old_key, new_key, lost_key = (Fernet.generate_key().decode() for _ in range(3))
-    old = CaseStore(pipeline.redis, pipeline.svc.keys, Vault((old_key,), "s"), 3600, 7200, max_turns=3)
+    db = pipeline.svc.db
+    old = CaseStore(db, pipeline.redis, pipeline.svc.keys, Vault((old_key,), "s"), 3600, 7200, max_turns=3)
     case = old.open(pipeline.person(), "+254711000001", "sms", "en", "urgent", "test", [])
     for number in range(3):
         old.add_turn(case, "user", f"turn {number}")
-    pipeline.redis.rpush(pipeline.svc.keys.case_notes(case.id), Vault((lost_key,), "s").encrypt('{"text": "x"}'))
+    CaseStore(db, pipeline.redis, pipeline.svc.keys, Vault((lost_key,), "s"), 3600, 7200).add_note(case, "x", "x")
     both = Vault((new_key, old_key), "s")
-    meanwhile = CaseStore(connect(FAST_REDIS_URL), pipeline.svc.keys, both, 3600, 7200, max_turns=3)
+    meanwhile = CaseStore(db, connect(FAST_REDIS_URL), pipeline.svc.keys, both, 3600, 7200, max_turns=3)
 
     class AppendDuringRotation(Vault):
         """A vault that lets the gateway append (and trim) a turn while rotation is under way."""
@@ -545,11 +565,11 @@ def test_rotation_is_atomic_per_record_and_reports_what_it_cannot_read(pipeline:
             return super().rotate(token)
 
     rotating = AppendDuringRotation((new_key, old_key), "s")
-    report = rotate_all(pipeline.redis, pipeline.svc.keys, rotating)
+    report = rotate_all(pipeline.redis, pipeline.svc.keys, rotating, db)
     assert rotating.appended
-    readable = CaseStore(pipeline.redis, pipeline.svc.keys, Vault((new_key,), "s"), 3600, 7200)
+    readable = CaseStore(db, pipeline.redis, pipeline.svc.keys, Vault((new_key,), "s"), 3600, 7200)
     assert [turn["text"] for turn in readable.transcript(case.id)] == ["turn 1", "turn 2", "turn 3"]
-    assert report.unreadable == [f"{pipeline.svc.keys.case_notes(case.id)}[0]"]
+    assert len(report.unreadable) == 2 and all(u.startswith("case_entries.payload[") for u in report.unreadable)
     assert not report.retired_derived_key, "something is unreadable: keep every key"
     assert readable.contact_number(readable.get(case.id)) == "+254711000001"  # type: ignore[arg-type]
 

@@ -78,7 +78,7 @@ def clear_cases(svc: Services) -> None:
 def counsellor(svc: Services, prefix: str, languages: tuple[str, ...], role: str = "staff") -> str:
     """Create a staff account that speaks some languages; return its username."""
     username = f"{prefix}-{os.urandom(3).hex()}"
-    Accounts(svc.redis, svc.keys).create(username, PASSWORD, role, languages)
+    Accounts(svc.db, svc.redis, svc.keys).create(username, PASSWORD, role, languages)
     return username
 
 

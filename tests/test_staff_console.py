@@ -21,7 +21,7 @@ from bot.staff.accounts import main as staff_user_command
 from bot.staff.canned import SOURCE as CANNED
 from bot.staff.i18n import CONSOLE_LANGUAGES, TRANSLATIONS_DIR
 from bot.staff.queue import QueueContext, QueueFilter, build_page
-from tests.conftest import ROOT, Pipeline, StaffBrowser
+from tests.conftest import ROOT, Pipeline, StaffBrowser, stored_entries
 
 PASSWORD = "a-long-enough-password"
 JSON = {"X-Requested-With": "lantern-console"}
@@ -38,7 +38,7 @@ def open_case(p: Pipeline, number: str, language: str = "en", priority: str = "u
 
 def console(p: Pipeline, username: str, role: str = "staff", languages: tuple[str, ...] = ()) -> StaffBrowser:
     """Create an account and log it in to an app using the pipeline's services."""
-    Accounts(p.svc.redis, p.svc.keys).create(username, PASSWORD, role, languages)
+    Accounts(p.svc.db, p.svc.redis, p.svc.keys).create(username, PASSWORD, role, languages)
     browser = StaffBrowser(create_app(p.svc.settings, services=p.svc).test_client())
     assert browser.login(username, PASSWORD) == 302
     return browser
@@ -182,7 +182,7 @@ def test_transfer_needs_a_hand_over_note_and_the_timeline_records_every_event(pi
     page = juma.client.get(f"/staff/cases/{case.id}").data.decode()
     assert "Referred to a service" in page and "Referred to legal aid." in page
     assert "Transferred by amina to juma" in page and "Speaks Swahili, prefers evenings." in page
-    raw = pipeline.redis.lrange(pipeline.svc.keys.case_timeline(case.id), 0, -1)
+    raw = stored_entries(pipeline.svc, case.id, "event")
     assert raw and not any("Speaks Swahili" in item for item in raw), "timeline entries are encrypted"
 
 
@@ -197,7 +197,9 @@ def test_earlier_cases_are_linked_by_keyed_hash_never_the_number(pipeline: Pipel
     live = boss.client.get(f"/staff/cases/{new.id}/live").data.decode()
     assert f'/staff/cases/{old.id}"' in page
     assert "711000601" not in page and "711000601" not in live
-    assert pipeline.svc.keys.person_cases(new.person) in pipeline.svc.keys.person_keys(new.person), "erased on DELETE"
+    person = new.person
+    assert {c.id for c in pipeline.svc.cases.erase_for_person(person)} == {old.id, new.id}, "erased on DELETE"
+    assert pipeline.svc.cases.current_for(person) is None and pipeline.svc.cases.earlier_cases(new) == []
 
 
 # --- reply tools ---------------------------------------------------------------------------------
@@ -263,9 +265,10 @@ def test_the_api_lists_open_cases_newest_last_and_cases_since_a_time(pipeline: P
 def test_staff_user_command_sets_the_languages_spoken(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     """`lantern staff-user create NAME --languages sw,ar` and `lantern staff-user languages NAME en`."""
     monkeypatch.setenv("REDIS_URL", pipeline.svc.settings.redis_url)
+    monkeypatch.setenv("DATABASE_URL", pipeline.svc.settings.database_url)
     monkeypatch.setenv("STAFF_PASSWORD", PASSWORD)
     assert staff_user_command(["create", "wanjiru", "--languages", "sw,AR"]) == 0
-    accounts = Accounts(pipeline.svc.redis, pipeline.svc.keys)
+    accounts = Accounts(pipeline.svc.db, pipeline.svc.redis, pipeline.svc.keys)
     assert accounts.get("wanjiru") == StaffUser("wanjiru", "staff", ("sw", "ar"))
     assert staff_user_command(["languages", "wanjiru", "en"]) == 0
     assert accounts.get("wanjiru") == StaffUser("wanjiru", "staff", ("en",))

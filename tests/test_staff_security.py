@@ -79,7 +79,7 @@ def test_accounts_need_strong_passwords_and_have_no_defaults(stack: Stack, redis
     """Weak passwords and unknown roles are refused; passwords are stored as scrypt hashes."""
     with stack.app.app_context():
         svc = get_services()
-        accounts = Accounts(svc.redis, svc.keys)
+        accounts = Accounts(svc.db, svc.redis, svc.keys)
         with pytest.raises(AccountError):
             accounts.create("shorty", "short", "staff")
         with pytest.raises(AccountError):

@@ -13,6 +13,7 @@ from redis import Redis
 from bot.conversation.answers import Answers
 from bot.conversation.menus import Menus
 from bot.conversation.people import People
+from bot.core.database import Database
 from bot.core.identity import Vault, open_vault, sender_key
 from bot.core.settings import ROOT, Settings
 from bot.core.store import Keys, connect
@@ -34,6 +35,7 @@ class Services:
 
     settings: Settings
     redis: Redis
+    db: Database
     keys: Keys
     vault: Vault
     registry: LanguageRegistry
@@ -73,18 +75,22 @@ class Services:
         return self.settings.discreet_mode and needs_neutral_line(self.registry, key, text, language)
 
 
-def build_services(settings: Settings, redis: Redis | None = None) -> Services:
-    """Create every service from the settings."""
+def build_services(settings: Settings, redis: Redis | None = None, db: Database | None = None) -> Services:
+    """Create every service from the settings (the database schema is brought up to date)."""
     redis = redis or connect(settings.redis_url)
+    if db is None:
+        db = Database(settings.database_url)
+        db.upgrade()
     keys = Keys(settings.redis_key_prefix, settings.rasa_key_prefix)
     vault = open_vault(settings.encryption_keys, settings.secret_key, redis, keys.retired_keys)
     registry = load_registry(settings.locales_dir)
     people = People(redis, keys, vault, settings.retention_seconds, settings.sender_hash_key)
-    cases = CaseStore(redis, keys, vault, settings.retention_seconds, settings.closed_case_retention_seconds,
+    cases = CaseStore(db, redis, keys, vault, settings.retention_seconds, settings.closed_case_retention_seconds,
                       settings.case_transcript_turns)
     return Services(
         settings=settings,
         redis=redis,
+        db=db,
         keys=keys,
         vault=vault,
         registry=registry,

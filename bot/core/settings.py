@@ -35,6 +35,7 @@ class Settings:
     twilio_sms_from: str = ""
     twilio_whatsapp_from: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'lantern.db'}"
     redis_key_prefix: str = "lantern:"
     rasa_key_prefix: str = "lantern"
     rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)

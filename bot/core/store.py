@@ -60,41 +60,6 @@ class Keys:
         """Key of a person's last resource query (place, category, page)."""
         return f"{self.prefix}resq:{person}"
 
-    def person_case(self, person: str) -> str:
-        """Key holding the id of a person's current or last case."""
-        return f"{self.prefix}personcase:{person}"
-
-    def case(self, case_id: str) -> str:
-        """Key of a case record hash."""
-        return f"{self.prefix}case:{case_id}"
-
-    def case_transcript(self, case_id: str) -> str:
-        """Key of a case's encrypted transcript list."""
-        return f"{self.prefix}case:{case_id}:transcript"
-
-    def case_notes(self, case_id: str) -> str:
-        """Key of a case's staff notes list."""
-        return f"{self.prefix}case:{case_id}:notes"
-
-    def case_timeline(self, case_id: str) -> str:
-        """Key of a case's encrypted list of events (opened, claimed, transferred, ...)."""
-        return f"{self.prefix}case:{case_id}:timeline"
-
-    def person_cases(self, person: str) -> str:
-        """Key of the sorted set of every case of one person, by opening time (DELETE erases them all
-        without a scan; the console links earlier cases)."""
-        return f"{self.prefix}personcases:{person}"
-
-    @property
-    def open_cases(self) -> str:
-        """Key of the sorted set of cases not yet closed."""
-        return f"{self.prefix}cases:active"
-
-    @property
-    def all_cases(self) -> str:
-        """Key of the sorted set of every case (for listing closed ones)."""
-        return f"{self.prefix}cases:all"
-
     @property
     def case_events(self) -> str:
         """Pub/sub channel announcing case changes to staff consoles."""
@@ -159,6 +124,5 @@ class Keys:
 
     def person_keys(self, person: str) -> list[str]:
         """Return every fixed-name key (gateway and Rasa tracker) that belongs to one person."""
-        return [self.person(person), self.transcript(person), self.person_case(person),
-                self.resource_query(person), self.handoff_ack(person), self.rasa_tracker(person),
-                self.person_cases(person)]
+        return [self.person(person), self.transcript(person),
+                self.resource_query(person), self.handoff_ack(person), self.rasa_tracker(person)]

@@ -1,20 +1,32 @@
-"""Cases handed to hotline staff: open -> claimed -> closed, with an encrypted transcript."""
+"""Cases handed to hotline staff: open -> claimed -> closed, kept in the database with an encrypted transcript."""
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from bot.conversation.risk import PRIORITY_ORDER
+from bot.core.database import Database, case_entries, cases
 from bot.core.identity import Vault
 from bot.core.store import Keys
 
+log = logging.getLogger(__name__)
 ACTIVE = ("open", "claimed")
-_SCORE_STEP = 10_000_000_000
+TURN, NOTE, EVENT = "turn", "note", "event"
+
+
+class CaseConflict(RuntimeError):
+    """A case changed since it was read, so a compare-and-set update was not applied."""
 
 
 @dataclass
@@ -39,9 +51,11 @@ class Case:
     reopened: int = 0
     waiting_since: float = 0.0  # when it was last opened or reopened
     claimed_at: float = 0.0
+    first_reply_at: float = 0.0  # the first staff reply since it was (re)opened
     last_user_at: float = 0.0  # the person's latest message on the case
     last_staff_at: float = 0.0  # the latest staff reply
     safe_to_text_at: float = 0.0  # when the person last answered "is it safe to text?"
+    version: int = 1  # grows with every change: compare-and-set updates check it
 
     @property
     def active(self) -> bool:
@@ -77,29 +91,32 @@ class Case:
         return self.safe_to_text == "no" and self.last_user_at <= self.safe_to_text_at
 
 
-def _case_from(raw: dict[str, str]) -> Case | None:
-    """Build a case from its stored hash (None when it has expired)."""
-    if not raw:
+CASE_FIELDS = tuple(f.name for f in fields(Case))
+
+
+def _case_from(row: Any) -> Case | None:
+    """Build a case from a database row (None for no row)."""
+    if row is None:
         return None
-    names = {f.name: f.type for f in fields(Case)}
-    values: dict[str, object] = {}
-    for name, value in raw.items():
-        if name in names:
-            kind = str(names[name])
-            values[name] = float(value) if kind == "float" else int(value) if kind == "int" else value
-    return Case(**values)  # type: ignore[arg-type]
+    mapping = row._mapping
+    return Case(**{name: mapping[name] for name in CASE_FIELDS})
 
 
-def _queue_score(case: Case) -> float:
+def _queue_key(case: Case) -> tuple[int, float]:
     """Order active cases by priority, then age."""
-    return PRIORITY_ORDER.index(case.priority) * _SCORE_STEP + case.created_at
+    return PRIORITY_ORDER.index(case.priority), case.created_at
 
 
 class CaseStore:
-    """Store escalations in Redis and announce every change to staff consoles."""
+    """Keep cases in the database and announce every change to staff consoles (Redis pub/sub).
 
-    def __init__(self, redis: Redis, keys: Keys, vault: Vault, retention: int, closed_retention: int,
-                 max_turns: int = 500) -> None:
+    Every change is one conditional UPDATE of the columns it changes: concurrent messages and
+    staff actions never rewrite a case from a stale copy, and `expect` makes a change conditional
+    (compare-and-set) on what the caller saw, e.g. a claim only while the case is still open."""
+
+    def __init__(self, db: Database, redis: Redis, keys: Keys, vault: Vault, retention: int,
+                 closed_retention: int, max_turns: int = 500) -> None:
+        self.db = db
         self.redis = redis
         self.keys = keys
         self.vault = vault
@@ -107,45 +124,53 @@ class CaseStore:
         self.closed_retention = closed_retention
         self.max_turns = max_turns
 
+    def _expires_at(self, status: str) -> float:
+        """Return when a case saved now in a status is deleted (retention counts from its last change)."""
+        return time.time() + (self.retention if status in ACTIVE else self.closed_retention)
+
     # --- reading ---------------------------------------------------------------------
+    def _select(self, *conditions: Any, order: Any = None, limit: int | None = None) -> list[Case]:
+        """Load the unexpired cases matching conditions."""
+        query = select(cases).where(cases.c.expires_at > time.time(), *conditions)
+        if order is not None:
+            query = query.order_by(order)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.db.connect() as connection:
+            return [c for c in map(_case_from, connection.execute(query)) if c is not None]
+
     def get(self, case_id: str) -> Case | None:
         """Load a case by id."""
-        return _case_from(self.redis.hgetall(self.keys.case(case_id)))
+        found = self._select(cases.c.id == case_id)
+        return found[0] if found else None
 
     def current_for(self, person: str) -> Case | None:
         """Return the person's latest case (active or recently closed), if any."""
-        case_id = self.redis.get(self.keys.person_case(person))
-        return self.get(case_id) if case_id else None
-
-    def _load_indexed(self, index: str, ids: list[str]) -> list[Case]:
-        """Load cases listed in an index (in one round trip), dropping ids whose case has expired."""
-        pipe = self.redis.pipeline(transaction=False)
-        for case_id in ids:
-            pipe.hgetall(self.keys.case(case_id))
-        cases = [_case_from(raw) for raw in pipe.execute()] if ids else []
-        expired = [case_id for case_id, case in zip(ids, cases, strict=True) if case is None]
-        if expired:
-            self.redis.zrem(index, *expired)
-        return [c for c in cases if c is not None]
+        if not person:
+            return None
+        found = self._select(cases.c.person == person, order=cases.c.created_at.desc(), limit=1)
+        return found[0] if found else None
 
     def queue(self) -> list[Case]:
         """Return active cases, most urgent and oldest first."""
-        return self._load_indexed(self.keys.open_cases, self.redis.zrange(self.keys.open_cases, 0, -1))
+        return sorted(self._select(cases.c.status.in_(ACTIVE)), key=_queue_key)
 
     def recent(self, limit: int = 50) -> list[Case]:
         """Return the newest cases of any status."""
-        return self._load_indexed(self.keys.all_cases, self.redis.zrevrange(self.keys.all_cases, 0, limit - 1))
+        return self._select(order=cases.c.created_at.desc(), limit=limit)
 
     def opened_since(self, since: float, limit: int | None = None) -> list[Case]:
         """Return every case opened after a time, whatever its status, oldest first."""
-        ids = self.redis.zrangebyscore(self.keys.all_cases, f"({since}", "+inf", start=0 if limit else None,
-                                       num=limit)
-        return self._load_indexed(self.keys.all_cases, ids)
+        return self._select(cases.c.created_at > since, order=cases.c.created_at, limit=limit)
 
-    def _decrypted_entries(self, key: str) -> list[dict[str, object]]:
-        """Return the readable entries of an encrypted list, oldest first."""
+    def _decrypted_entries(self, case_id: str, kind: str) -> list[dict[str, object]]:
+        """Return the readable entries of one kind of a case, oldest first."""
+        query = (select(case_entries.c.payload).where(case_entries.c.case_id == case_id, case_entries.c.kind == kind)
+                 .order_by(case_entries.c.id))
+        with self.db.connect() as connection:
+            tokens = list(connection.execute(query).scalars())
         entries = []
-        for token in self.redis.lrange(key, 0, -1):
+        for token in tokens:
             plain = self.vault.try_decrypt(token)
             if plain is not None:
                 entries.append(json.loads(plain))
@@ -153,174 +178,230 @@ class CaseStore:
 
     def transcript(self, case_id: str) -> list[dict[str, object]]:
         """Return a case's decrypted transcript, oldest first."""
-        return self._decrypted_entries(self.keys.case_transcript(case_id))
+        return self._decrypted_entries(case_id, TURN)
 
     def notes(self, case_id: str) -> list[dict[str, object]]:
         """Return a case's internal staff notes."""
-        return self._decrypted_entries(self.keys.case_notes(case_id))
+        return self._decrypted_entries(case_id, NOTE)
 
     def timeline(self, case_id: str) -> list[dict[str, object]]:
         """Return a case's events (who did what, when), oldest first."""
-        return self._decrypted_entries(self.keys.case_timeline(case_id))
+        return self._decrypted_entries(case_id, EVENT)
 
     def earlier_cases(self, case: Case) -> list[Case]:
         """Return the same person's other cases (found by keyed hash), newest first."""
-        index = self.keys.person_cases(case.person)
-        ids = [i for i in self.redis.zrevrange(index, 0, 49) if i != case.id]
-        return self._load_indexed(index, ids)
+        if not case.person:
+            return []
+        return self._select(cases.c.person == case.person, cases.c.id != case.id,
+                            order=cases.c.created_at.desc(), limit=50)
 
     def contact_number(self, case: Case) -> str | None:
         """Decrypt the number to reply to for a case."""
         return self.vault.try_decrypt(case.contact) if case.contact else None
 
     # --- writing ---------------------------------------------------------------------
-    def _save(self, case: Case, with_contact: bool = False) -> None:
-        """Write a case, index it and refresh the TTL of everything it owns.
+    def _add_entry(self, connection: Connection, case_id: str, kind: str, entry: dict[str, object]) -> None:
+        """Append one encrypted entry to a case."""
+        connection.execute(insert(case_entries).values(
+            case_id=case_id, kind=kind, at=float(str(entry.get("at", time.time()))),
+            payload=self.vault.encrypt(json.dumps(entry))))
 
-        The encrypted number is written only when it changes (with_contact): a save from a
-        copy read before `lantern rotate-keys` must not put back the old ciphertext."""
-        ttl = self.retention if case.active else self.closed_retention
-        key = self.keys.case(case.id)
-        pipe = self.redis.pipeline()
-        pipe.hset(key, mapping={k: str(v) for k, v in asdict(case).items() if with_contact or k != "contact"})
-        for owned in (key, self.keys.case_transcript(case.id), self.keys.case_notes(case.id),
-                      self.keys.case_timeline(case.id)):
-            pipe.expire(owned, ttl)
-        if case.person:  # an erased case is linked to nobody
-            pipe.set(self.keys.person_case(case.person), case.id, ex=ttl)
-            pipe.zadd(self.keys.person_cases(case.person), {case.id: case.created_at})
-            pipe.expire(self.keys.person_cases(case.person), max(self.retention, self.closed_retention))
-        if case.active:
-            pipe.zadd(self.keys.open_cases, {case.id: _queue_score(case)})
-        else:
-            pipe.zrem(self.keys.open_cases, case.id)
-        pipe.zadd(self.keys.all_cases, {case.id: case.created_at})
-        pipe.execute()
+    def _change(self, case: Case, changes: dict[str, Any], expect: dict[str, Any] | None = None,
+                entries: tuple[tuple[str, dict[str, object]], ...] | list[tuple[str, dict[str, object]]] = ()) -> Case:
+        """Apply changes to a case in one transaction, only if it still matches `expect`; add entries;
+        bring the caller's copy up to date. Raises CaseConflict when the case changed meanwhile."""
+        values = {**changes, "version": cases.c.version + 1}
+        status = str(changes.get("status", case.status))
+        values["expires_at"] = self._expires_at(status)
+        conditions = [cases.c.id == case.id]
+        conditions += [cases.c[name].in_(value) if isinstance(value, tuple) else cases.c[name] == value
+                       for name, value in (expect or {}).items()]
+        with self.db.begin() as connection:
+            changed = connection.execute(update(cases).where(and_(*conditions)).values(**values)).rowcount
+            if not changed:
+                raise CaseConflict(case.id)
+            for kind, entry in entries:
+                self._add_entry(connection, case.id, kind, entry)
+            fresh = _case_from(connection.execute(select(cases).where(cases.c.id == case.id)).first())
+        assert fresh is not None
+        for name in CASE_FIELDS:
+            setattr(case, name, getattr(fresh, name))
+        return case
 
     def publish(self, case: Case, event: str, by: str = "") -> None:
-        """Announce a case change to connected consoles (ids, status and who; never text)."""
+        """Announce a case change to connected consoles (ids, status and who; never text).
+        The change is already stored: a Redis outage only delays the console until it reloads."""
         payload = {"event": event, "by": by, "case": case.summary()}
-        self.redis.publish(self.keys.case_events, json.dumps(payload))
+        try:
+            self.redis.publish(self.keys.case_events, json.dumps(payload))
+        except RedisError as exc:
+            log.warning("case change not announced", extra={"case": case.id, "error": type(exc).__name__})
+
+    @staticmethod
+    def _event(event: str, by: str = "", detail: str = "", at: float | None = None, **facts: str) -> dict[str, object]:
+        """Build a timeline entry."""
+        return {"at": at or time.time(), "event": event, "by": by, "detail": detail, **facts}
 
     def record(
         self, case: Case, event: str, by: str = "", detail: str = "", at: float | None = None, **facts: str
     ) -> None:
         """Add an event to a case's encrypted timeline (the detail may hold a hand-over note)."""
-        entry: dict[str, object] = {"at": at or time.time(), "event": event, "by": by, "detail": detail, **facts}
-        key = self.keys.case_timeline(case.id)
-        self.redis.rpush(key, self.vault.encrypt(json.dumps(entry)))
-        self.redis.expire(key, self.retention if case.active else self.closed_retention)
+        with self.db.begin() as connection:
+            self._add_entry(connection, case.id, EVENT, self._event(event, by, detail, at, **facts))
 
     def open(
         self, person: str, number: str, channel: str, language: str, priority: str, reason: str,
         earlier_turns: list[str], now: float | None = None,
     ) -> Case:
-        """Open a case for a person, seeded with their recent encrypted turns."""
+        """Open a case for a person, seeded with their recent encrypted turns. When another process
+        opened one for them a moment earlier, that case is returned instead (one active case each)."""
         now = now or time.time()
         case = Case(
             id=secrets.token_hex(6), person=person, status="open", priority=priority,
             language=language, channel=channel, reason=reason, created_at=now, updated_at=now,
             contact=self.vault.encrypt(number), waiting_since=now,
         )
-        if earlier_turns:
-            self.redis.rpush(self.keys.case_transcript(case.id), *earlier_turns)
-        self._save(case, with_contact=True)
-        self.record(case, "opened", "bot", reason, at=now)
+        try:
+            with self.db.begin() as connection:
+                connection.execute(insert(cases).values(**asdict(case), expires_at=self._expires_at("open")))
+                for token in earlier_turns:
+                    plain = self.vault.try_decrypt(token)
+                    entry = json.loads(plain) if plain else {}
+                    connection.execute(insert(case_entries).values(
+                        case_id=case.id, kind=TURN, at=float(entry.get("at", now)), payload=token))
+                self._add_entry(connection, case.id, EVENT, self._event("opened", "bot", reason, at=now))
+        except IntegrityError:
+            existing = self.current_for(person)
+            if existing is not None and existing.active:
+                return existing
+            raise
         self.publish(case, "opened")
         return case
 
     def reopen(self, case: Case, priority: str, reason: str, number: str, now: float | None = None) -> Case:
         """Reopen a recently closed case instead of starting a new one."""
         now = now or time.time()
-        case.status, case.claimed_by, case.outcome, case.closed_at = "open", "", "", 0.0
-        case.priority = min(case.priority, priority, key=PRIORITY_ORDER.index)
-        case.reason, case.updated_at, case.reopened = reason, now, case.reopened + 1
-        case.contact, case.waiting_since, case.claimed_at = self.vault.encrypt(number), now, 0.0
-        self._save(case, with_contact=True)
-        self.record(case, "reopened", "bot", reason, at=now)
+        changes = dict(status="open", claimed_by="", outcome="", closed_at=0.0,
+                       priority=min(case.priority, priority, key=PRIORITY_ORDER.index), reason=reason,
+                       updated_at=now, reopened=case.reopened + 1, contact=self.vault.encrypt(number),
+                       waiting_since=now, claimed_at=0.0, first_reply_at=0.0)
+        try:
+            self._change(case, changes, expect={"status": "closed"},
+                         entries=[(EVENT, self._event("reopened", "bot", reason, at=now))])
+        except (CaseConflict, IntegrityError):
+            fresh = self.current_for(case.person)
+            if fresh is not None and fresh.active:
+                return fresh
+            raise
         self.publish(case, "reopened")
         return case
 
     def escalate_priority(self, case: Case, priority: str, reason: str) -> None:
         """Raise an active case's priority when a later message is more severe."""
         if PRIORITY_ORDER.index(priority) < PRIORITY_ORDER.index(case.priority):
-            case.priority, case.reason, case.updated_at = priority, reason, time.time()
-            self._save(case)
-            self.record(case, "priority", "bot", f"{priority}: {reason}")
+            less_urgent = tuple(PRIORITY_ORDER[PRIORITY_ORDER.index(priority) + 1:])
+            try:
+                self._change(case, dict(priority=priority, reason=reason, updated_at=time.time()),
+                             expect={"priority": less_urgent},
+                             entries=[(EVENT, self._event("priority", "bot", f"{priority}: {reason}"))])
+            except CaseConflict:
+                return
             self.publish(case, "priority")
+
+    def _trim_turns(self, case_id: str) -> None:
+        """Keep only a case's newest max_turns transcript turns."""
+        with self.db.begin() as connection:
+            count = connection.execute(select(func.count()).where(
+                case_entries.c.case_id == case_id, case_entries.c.kind == TURN)).scalar_one()
+            if count <= self.max_turns:
+                return
+            ids = list(connection.execute(
+                select(case_entries.c.id).where(case_entries.c.case_id == case_id, case_entries.c.kind == TURN)
+                .order_by(case_entries.c.id.desc()).offset(self.max_turns)).scalars())
+            connection.execute(delete(case_entries).where(case_entries.c.id.in_(ids)))
 
     def add_turn(self, case: Case, role: str, text: str, author: str = "") -> None:
         """Append an encrypted turn (user, bot or staff) to a case's transcript."""
         now = time.time()
-        entry = {"role": role, "at": now, "text": text, "author": author}
-        self.redis.rpush(self.keys.case_transcript(case.id), self.vault.encrypt(json.dumps(entry)))
-        self.redis.ltrim(self.keys.case_transcript(case.id), -self.max_turns, -1)
-        case.updated_at = now
+        entry: dict[str, object] = {"role": role, "at": now, "text": text, "author": author}
+        changes: dict[str, Any] = {"updated_at": now}
+        entries: list[tuple[str, dict[str, object]]] = [(TURN, entry)]
         if role == "user":
-            case.last_user_at = now
+            changes["last_user_at"] = now
         elif role == "staff":
-            case.last_staff_at = now
-            self.record(case, "reply", author, at=now)
-        self._save(case)
+            changes["last_staff_at"] = now
+            if not case.first_reply_at:
+                changes["first_reply_at"] = now
+            entries.append((EVENT, self._event("reply", author, at=now)))
+        self._change(case, changes, entries=entries)
+        self._trim_turns(case.id)
         self.publish(case, "message", author)
 
     def add_note(self, case: Case, author: str, text: str) -> None:
         """Append an internal staff note to a case."""
-        entry = {"at": time.time(), "author": author, "text": text}
-        self.redis.rpush(self.keys.case_notes(case.id), self.vault.encrypt(json.dumps(entry)))
-        self._save(case)
-        self.record(case, "note", author, at=float(str(entry["at"])))
+        now = time.time()
+        self._change(case, {"updated_at": now}, entries=[(NOTE, {"at": now, "author": author, "text": text}),
+                                                          (EVENT, self._event("note", author, at=now))])
         self.publish(case, "note", author)
 
-    def update(self, case: Case, event: str, by: str = "", detail: str = "", **changes: object) -> Case:
-        """Change fields of a case, save it, add the event to its timeline and announce it."""
+    def update(self, case: Case, event: str, by: str = "", detail: str = "",
+               expect: dict[str, Any] | None = None, **changes: object) -> Case:
+        """Change fields of a case (only if it still matches `expect`), add the event to its timeline
+        and announce it. Raises CaseConflict when `expect` no longer holds."""
         now = time.time()
-        for name, value in changes.items():
-            setattr(case, name, value)
+        values: dict[str, Any] = dict(changes)
         if "safe_to_text" in changes:
-            case.safe_to_text_at = now
+            values["safe_to_text_at"] = now
             event, detail = ("safe_to_text" if event == "updated" else event), detail or str(changes["safe_to_text"])
         if changes.get("status") == "claimed" and not case.claimed_at:
-            case.claimed_at = now
-        case.updated_at = now
-        self._save(case, with_contact="contact" in changes)
+            values["claimed_at"] = now
+        values["updated_at"] = now
+        entries: list[tuple[str, dict[str, object]]] = []
         if event != "updated":
             facts = {"to": str(changes["claimed_by"])} if event == "transferred" else {}
             if "outcome" in changes:
                 facts["outcome"] = str(changes["outcome"])
-            self.record(case, event, by or ("system" if event == "reminder" else ""), detail, at=now, **facts)
+            by_whom = by or ("system" if event == "reminder" else "")
+            entries.append((EVENT, self._event(event, by_whom, detail, at=now, **facts)))
+        self._change(case, values, expect=expect, entries=entries)
         self.publish(case, event, by)
         return case
 
     def erase_for_person(self, person: str) -> list[Case]:
-        """Erase every case of a person (per-person index, no scan): transcripts, notes, number and
-        the link to them go; each case stays as a closed shell with a note saying why."""
-        ids = set(self.redis.zrange(self.keys.person_cases(person), 0, -1))
-        ids |= {self.redis.get(self.keys.person_case(person))} - {None}
-        erased = [self._erase(case) for case in map(self.get, sorted(ids)) if case is not None]
-        self.redis.delete(self.keys.person_cases(person), self.keys.person_case(person))
+        """Erase every case of a person: transcripts, notes, timelines, number and the link to them go;
+        each case stays as a closed shell with a note saying why."""
+        if not person:
+            return []
+        now = time.time()
+        with self.db.begin() as connection:
+            rows = [c for c in map(_case_from, connection.execute(select(cases).where(cases.c.person == person)))
+                    if c is not None]
+            ids = [c.id for c in rows]
+            if not ids:
+                return []
+            connection.execute(delete(case_entries).where(case_entries.c.case_id.in_(ids)))
+            active = [c.id for c in rows if c.active]
+            if active:
+                connection.execute(update(cases).where(cases.c.id.in_(active)).values(
+                    status="closed", outcome="erased_by_person", closed_at=now))
+            connection.execute(update(cases).where(cases.c.id.in_(ids)).values(
+                person="", contact="", updated_at=now, version=cases.c.version + 1,
+                expires_at=now + self.closed_retention))
+            note = {"at": now, "author": "system", "text": "The person asked for deletion: transcript erased."}
+            for case_id in ids:
+                self._add_entry(connection, case_id, NOTE, note)
+            erased = [c for c in map(_case_from, connection.execute(select(cases).where(cases.c.id.in_(ids))))
+                      if c is not None]
+        for case in erased:
+            self.publish(case, "closed")
         return erased
 
-    def _erase(self, case: Case) -> Case:
-        """Empty one case of everything about the person and close it."""
-        now = time.time()
-        if case.active:
-            case.status, case.outcome, case.closed_at = "closed", "erased_by_person", now
-        case.person, case.contact, case.updated_at = "", "", now
-        note = {"at": now, "author": "system", "text": "The person asked for deletion: transcript erased."}
-        key, notes = self.keys.case(case.id), self.keys.case_notes(case.id)
-        pipe = self.redis.pipeline()
-        pipe.delete(self.keys.case_transcript(case.id), self.keys.case_timeline(case.id), notes)
-        pipe.hset(key, mapping={k: str(v) for k, v in asdict(case).items()})
-        pipe.rpush(notes, self.vault.encrypt(json.dumps(note)))
-        pipe.expire(key, self.closed_retention)
-        pipe.expire(notes, self.closed_retention)
-        pipe.zrem(self.keys.open_cases, case.id)
-        pipe.execute()
-        self.publish(case, "closed")
-        return case
-
-    def prune_index(self, now: float | None = None) -> int:
-        """Drop ids from the index of every case once no case that old can still exist."""
-        horizon = (now or time.time()) - self.retention - self.closed_retention
-        return int(self.redis.zremrangebyscore(self.keys.all_cases, "-inf", horizon))
+    def purge_expired(self, now: float | None = None) -> int:
+        """Delete every case (and all it owns) whose retention has run out; return how many."""
+        horizon = now or time.time()
+        with self.db.begin() as connection:
+            ids = list(connection.execute(select(cases.c.id).where(cases.c.expires_at <= horizon)).scalars())
+            if ids:
+                connection.execute(delete(case_entries).where(case_entries.c.case_id.in_(ids)))
+                connection.execute(delete(cases).where(cases.c.id.in_(ids)))
+        return len(ids)

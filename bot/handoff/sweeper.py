@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
 def sweep_once(svc: Services) -> int:
     """Run one round of reminders and prune the case index; log and survive any error."""
     try:
-        svc.cases.prune_index()
+        svc.cases.purge_expired()
         count = remind_unclaimed(svc)
     except Exception as exc:  # noqa: BLE001 - the sweeper must outlive a bad round
         log.error("sweep failed", extra={"error": type(exc).__name__})

@@ -1,4 +1,4 @@
-"""Staff accounts in Redis, with scrypt password hashes; managed only from the command line."""
+"""Staff accounts in the database, with scrypt password hashes; managed only from the command line."""
 
 from __future__ import annotations
 
@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from bot.core.database import Database, staff_accounts
 from bot.core.store import Keys
 
 ROLES = ("staff", "supervisor")
@@ -83,19 +87,46 @@ def _dummy_hash() -> str:
 
 
 class Accounts:
-    """Create, list, authenticate, disable and reset staff accounts."""
+    """Create, list, authenticate, disable and reset staff accounts (sessions stay in Redis)."""
 
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, db: Database, redis: Redis, keys: Keys) -> None:
+        self.db = db
         self.redis = redis
         self.keys = keys
 
-    def _key(self, username: str) -> str:
-        """Return an account's key, moving it from its pre-hashing name if needed."""
-        key = self.keys.staff_user(username_id(username))
-        legacy = self.keys.legacy_staff_user(username)
-        if self.redis.exists(legacy) and not self.redis.exists(key):
-            self.redis.renamenx(legacy, key)
-        return key
+    def _row(self, username: str) -> dict[str, object] | None:
+        """Return an account's stored row (moving it from Redis, where accounts lived before)."""
+        with self.db.connect() as connection:
+            row = connection.execute(select(staff_accounts).where(staff_accounts.c.username == username)).first()
+        if row is None:
+            return self._move_from_redis(username)
+        return dict(row._mapping)
+
+    def _move_from_redis(self, username: str) -> dict[str, object] | None:
+        """Move an account kept in Redis by an earlier release into the database."""
+        old_keys = [self.keys.staff_user(username_id(username)), self.keys.legacy_staff_user(username)]
+        try:
+            stored = next((found for key in old_keys if (found := self.redis.hgetall(key))), None)
+        except RedisError:
+            return None
+        if not stored or not stored.get("password") or stored.get("role") not in ROLES:
+            return None
+        row: dict[str, object] = dict(
+            username=username, password_hash=stored["password"], role=stored["role"],
+            languages=stored.get("languages", ""), disabled=stored.get("disabled") == "1",
+            created_at=float(stored.get("created_at") or time.time()))
+        try:
+            with self.db.begin() as connection:
+                connection.execute(insert(staff_accounts).values(**row))
+        except IntegrityError:
+            pass  # another process moved it first
+        self.redis.delete(*old_keys)
+        return row
+
+    def _set(self, username: str, **values: object) -> None:
+        """Change columns of an existing account."""
+        with self.db.begin() as connection:
+            connection.execute(update(staff_accounts).where(staff_accounts.c.username == username).values(**values))
 
     def create(self, username: str, password: str, role: str, languages: tuple[str, ...] = ()) -> StaffUser:
         """Create an account; refuse bad usernames, weak passwords, unknown roles and duplicates."""
@@ -106,17 +137,20 @@ class Accounts:
             raise AccountError(f"Role must be one of {', '.join(ROLES)}.")
         check_password(password)
         spoken = _languages(languages)
-        key = self._key(name)
-        if not self.redis.hsetnx(key, "password", hash_password(password)):
+        if self._row(name) is not None:
             raise AccountError(f"User {name} already exists.")
-        self.redis.hset(key, mapping={"role": role, "created_at": str(time.time()), "disabled": "0",
-                                      "languages": ",".join(spoken)})
-        self.redis.sadd(self.keys.staff_users, name)
+        try:
+            with self.db.begin() as connection:
+                connection.execute(insert(staff_accounts).values(
+                    username=name, password_hash=hash_password(password), role=role, languages=",".join(spoken),
+                    disabled=False, created_at=time.time()))
+        except IntegrityError as exc:
+            raise AccountError(f"User {name} already exists.") from exc
         return StaffUser(name, role, spoken)
 
     def set_languages(self, username: str, languages: tuple[str, ...]) -> StaffUser:
         """Set the languages a staff member speaks (codes such as sw, ar)."""
-        self.redis.hset(self._existing(username), "languages", ",".join(_languages(languages)))
+        self._set(self._existing(username), languages=",".join(_languages(languages)))
         user = self.get(username)
         assert user is not None
         return user
@@ -124,48 +158,50 @@ class Accounts:
     def get(self, username: str) -> StaffUser | None:
         """Return an account by username."""
         name = valid_username(username)
-        if name is None:
+        row = self._row(name) if name else None
+        if name is None or row is None:
             return None
-        role, disabled, languages = self.redis.hmget(self._key(name), ["role", "disabled", "languages"])
-        if not role:
-            return None
-        return StaffUser(name, str(role), tuple(filter(None, str(languages or "").split(","))), disabled == "1")
+        languages = tuple(filter(None, str(row["languages"] or "").split(",")))
+        return StaffUser(name, str(row["role"]), languages, bool(row["disabled"]))
 
     def usernames(self) -> list[str]:
         """Return every username, sorted."""
-        return sorted(self.redis.smembers(self.keys.staff_users))
+        with self.db.connect() as connection:
+            return list(connection.execute(select(staff_accounts.c.username).order_by(staff_accounts.c.username))
+                        .scalars())
 
     def authenticate(self, username: str, password: str) -> StaffUser | None:
         """Return the active user when the password matches (the same work whether or not it exists)."""
         name = valid_username(username)
-        key = self._key(name) if name else None
-        stored = self.redis.hget(key, "password") if key else None
+        row = self._row(name) if name else None
+        stored = str(row["password_hash"]) if row else None
         with _HASHING:
             valid = check_password_hash(stored or _dummy_hash(), password[:MAX_PASSWORD_LENGTH])
         user = self.get(name) if stored and valid and name else None
         if user is None or user.disabled:
             return None
-        if key and not str(stored).startswith(PASSWORD_METHOD + "$"):
-            self.redis.hset(key, "password", hash_password(password))  # upgrade an older, cheaper hash
+        if not str(stored).startswith(PASSWORD_METHOD + "$"):
+            self._set(user.username, password_hash=hash_password(password))  # upgrade an older, cheaper hash
         return user
 
     def _existing(self, username: str) -> str:
-        """Return the key of an existing account or refuse."""
-        if self.get(username) is None:
+        """Return the name of an existing account or refuse."""
+        user = self.get(username)
+        if user is None:
             raise AccountError(f"No account {username}.")
-        return self._key(username)
+        return user.username
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         """Disable an account (ending its sessions at once) or enable it again."""
-        self.redis.hset(self._existing(username), "disabled", "1" if disabled else "0")
+        self._set(self._existing(username), disabled=disabled)
         if disabled:
             self.revoke_sessions(username)
 
     def reset_password(self, username: str, password: str) -> None:
         """Give an account a new password, ending its sessions."""
-        key = self._existing(username)
+        name = self._existing(username)
         check_password(password)
-        self.redis.hset(key, "password", hash_password(password))
+        self._set(name, password_hash=hash_password(password))
         self.revoke_sessions(username)
 
     def revoke_sessions(self, username: str) -> int:
@@ -214,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser(name, help=about).add_argument("username")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    accounts = Accounts(connect(settings.redis_url), Keys(settings.redis_key_prefix, settings.rasa_key_prefix))
+    db = Database(settings.database_url)
+    db.upgrade()
+    accounts = Accounts(db, connect(settings.redis_url), Keys(settings.redis_key_prefix, settings.rasa_key_prefix))
     try:
         if args.command == "list":
             for name in accounts.usernames():

@@ -1,25 +1,40 @@
-"""The staff audit log: who did what to which case, and when (a Redis stream)."""
+"""The staff audit log: who did what to which case, and when (kept in the database)."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from sqlalchemy import delete, insert, select
+
+from bot.core.database import audit_log
 from bot.core.services import Services
 
 log = logging.getLogger(__name__)
-MAX_ENTRIES = 100_000
 FIELD_LIMITS = {"staff": 64, "action": 32, "case": 32, "detail": 200}  # characters: entries stay small
 
 
 def audit(svc: Services, staff: str, action: str, case_id: str = "", detail: str = "") -> None:
     """Record a staff action (never message text or phone numbers), every field bounded in size."""
     fields = {"staff": staff, "action": action, "case": case_id, "detail": detail}
-    entry = {"at": str(time.time()), **{name: value[:FIELD_LIMITS[name]] for name, value in fields.items()}}
-    svc.redis.xadd(svc.keys.audit, entry, maxlen=MAX_ENTRIES, approximate=True)
+    entry = {name: value[:FIELD_LIMITS[name]] for name, value in fields.items()}
+    with svc.db.begin() as connection:
+        connection.execute(insert(audit_log).values(at=time.time(), staff=entry["staff"], action=entry["action"],
+                                                    case_id=entry["case"], detail=entry["detail"]))
     log.info("staff action", extra={"staff": entry["staff"], "action": entry["action"], "case": entry["case"]})
 
 
 def recent_audit(svc: Services, count: int = 200) -> list[dict[str, str]]:
     """Return the newest audit entries first."""
-    return [fields for _, fields in svc.redis.xrevrange(svc.keys.audit, count=count)]
+    query = select(audit_log).order_by(audit_log.c.id.desc()).limit(count)
+    with svc.db.connect() as connection:
+        rows = connection.execute(query).all()
+    return [{"at": str(row.at), "staff": row.staff, "action": row.action, "case": row.case_id,
+             "detail": row.detail} for row in rows]
+
+
+def purge_audit(svc: Services, older_than_seconds: float, now: float | None = None) -> int:
+    """Delete audit entries older than the retention; return how many went."""
+    horizon = (now or time.time()) - older_than_seconds
+    with svc.db.begin() as connection:
+        return int(connection.execute(delete(audit_log).where(audit_log.c.at < horizon)).rowcount)

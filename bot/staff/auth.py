@@ -34,7 +34,7 @@ pause: Callable[[float], None] = time.sleep  # the per-account delay (tests reco
 
 def accounts(svc: Services) -> Accounts:
     """Return the account store."""
-    return Accounts(svc.redis, svc.keys)
+    return Accounts(svc.db, svc.redis, svc.keys)
 
 
 class LoginThrottle:

@@ -102,7 +102,7 @@ class CaseFile:
 def case_file(svc: Services, case: Case, user: StaffUser) -> CaseFile:
     """Gather what the case page shows for this user."""
     code, reason = blocked_reason(svc, case, user)
-    accounts = Accounts(svc.redis, svc.keys)
+    accounts = Accounts(svc.db, svc.redis, svc.keys)
     colleagues = [u for name in accounts.usernames() if name != user.username and (u := accounts.get(name))]
     language = svc.registry.get(case.language)
     labels = canned_labels()

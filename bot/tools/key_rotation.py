@@ -4,8 +4,9 @@ Rotation: put a new key FIRST in ENCRYPTION_KEYS (keep the old ones after it), r
 run this command, then remove the old key from ENCRYPTION_KEYS and restart again.
 Generate a key with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 
-Each record (a transcript, a case's notes or timeline, a case's number, a Rasa tracker) is replaced in one
-transaction that fails if it changed meanwhile (then it is read again), so a turn appended or a
+Each record (a person's recent turns, a Rasa tracker in Redis; a case's number, transcript turn, note
+or timeline entry in the database) is replaced in one transaction that fails if it changed meanwhile
+(then it is read again), so a turn appended or a
 list trimmed during rotation is never lost or overwritten. A value no configured key can read is
 kept as it is and reported. When everything was readable, the key derived from SECRET_KEY is
 retired: it is no longer tried for reading (ENCRYPTION_KEYS alone protect the data).
@@ -20,7 +21,9 @@ from cryptography.fernet import InvalidToken
 from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import WatchError
+from sqlalchemy import Column, Table, select, update
 
+from bot.core.database import Database, case_entries, cases
 from bot.core.identity import Vault
 from bot.core.store import Keys
 
@@ -104,22 +107,43 @@ def encrypted_records(redis: Redis, keys: Keys) -> list[tuple[str, str]]:
     found: dict[str, str] = {}
     for key in redis.scan_iter(match=f"{keys.prefix}*", count=1000):
         kind = redis.type(key)
-        if kind == "list" and (key.endswith((":transcript", ":notes", ":timeline"))
-                               or key.startswith(keys.transcript(""))):
+        if kind == "list" and key.startswith(keys.transcript("")):
             found[key] = "list"
-        elif kind == "hash" and key.startswith(keys.case("")) and redis.hexists(key, "contact"):
-            found[key] = "hash"
     for key in redis.scan_iter(match=keys.rasa_tracker("*"), count=1000):
         found[key] = "string"
     return sorted(found.items())
 
 
-def rotate_all(redis: Redis, keys: Keys, vault: Vault) -> RotationReport:
+def _rotate_column(db: Database, table: Table, key: Column, column: Column, vault: Vault,
+                   report: RotationReport) -> None:
+    """Re-encrypt one encrypted column of a table; each row is replaced only if unchanged meanwhile."""
+    with db.connect() as connection:
+        rows = connection.execute(select(key, column).where(column != "")).all()
+    for row_id, token in rows:
+        new = _rotated(vault, token)
+        if new is None:
+            report.unreadable.append(f"{table.name}.{column.name}[{row_id}]")
+            continue
+        with db.begin() as connection:
+            if connection.execute(update(table).where(key == row_id, column == token).values({column.name: new}))\
+                    .rowcount:
+                report.rotated += 1
+
+
+def rotate_database(db: Database, vault: Vault, report: RotationReport) -> None:
+    """Re-encrypt the cases' numbers and every transcript turn, note and timeline entry."""
+    _rotate_column(db, cases, cases.c.id, cases.c.contact, vault, report)
+    _rotate_column(db, case_entries, case_entries.c.id, case_entries.c.payload, vault, report)
+
+
+def rotate_all(redis: Redis, keys: Keys, vault: Vault, db: Database | None = None) -> RotationReport:
     """Re-encrypt transcripts, notes, case numbers and Rasa trackers; retire the derived key when
     configured keys now protect everything."""
     report = RotationReport()
     for key, kind in encrypted_records(redis, keys):
         rotate_record(redis, key, kind, vault, report)
+    if db is not None:
+        rotate_database(db, vault, report)
     if vault.explicit and not report.unreadable and not report.busy:
         redis.sadd(keys.retired_keys, vault.derived_fingerprint)
         report.retired_derived_key = True
@@ -135,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     redis, keys = connect(settings.redis_url), Keys(settings.redis_key_prefix, settings.rasa_key_prefix)
     report = rotate_all(redis, keys, open_vault(settings.encryption_keys, settings.secret_key, redis,
-                                                keys.retired_keys))
+                                                keys.retired_keys), Database(settings.database_url))
     print(f"Re-encrypted {report.rotated} value(s) under the primary key.")
     for where in report.unreadable:
         print(f"  unreadable with every configured key (kept as is): {where}")
