@@ -11,8 +11,9 @@ from redis import Redis
 from twilio.request_validator import RequestValidator
 
 from bench.common import BENCH_REDIS_URL, running_stack
+from bot.core.database import Database
 from bot.core.identity import sender_key
-from bot.tools.privacy_audit import keys_without_ttl, secrets_in_logs, secrets_in_redis
+from bot.tools.privacy_audit import keys_without_ttl, secrets_in_database, secrets_in_logs, secrets_in_redis
 
 PIN = {"Latitude": "-4.043512", "Longitude": "39.668234"}
 # What the person sends: "[pin]" shares a WhatsApp location; DELETE comes last (after the scan of
@@ -45,6 +46,7 @@ def main() -> int:
         trackers = [key for key in keys if ":tracker:" in key]
         findings = keys_without_ttl(redis, prefix)
         findings += secrets_in_redis(redis, prefix, number, WORDS)
+        findings += secrets_in_database(Database(stack.settings.database_url), number, WORDS)
         send(url, validator, number, "DELETE")
         person = sender_key(stack.settings.sender_hash_key, number)
         findings += [f"left after DELETE: {key}" for key in redis.scan_iter("*") if person in key]

@@ -207,8 +207,10 @@ def main() -> None:
     from twilio.request_validator import RequestValidator
 
     from bench.common import running_stack, write_result
-    from bot.core.identity import sender_key
+    from bot.core.database import Database
+    from bot.core.identity import open_vault, sender_key
     from bot.core.store import Keys, connect
+    from bot.handoff.cases import CaseStore
     from bot.language.catalogs import Catalogs
     from bot.language.registry import load_registry
     from tests.conftest import replies
@@ -218,6 +220,8 @@ def main() -> None:
         settings = stack.settings
         redis = connect(settings.redis_url)
         keys = Keys(settings.redis_key_prefix, settings.rasa_key_prefix)
+        vault = open_vault(settings.encryption_keys, settings.secret_key, redis, keys.retired_keys)
+        cases = CaseStore(Database(settings.database_url), redis, keys, vault, 1, 1)
         registry = load_registry(settings.locales_dir)
         catalogs = Catalogs(settings.locales_dir, registry.codes)
         scripts = [scenario(registry, catalogs, code) for code in registry.codes]
@@ -237,9 +241,8 @@ def main() -> None:
             return replies(response.text)
 
         def case_of(sender: str) -> CaseView | None:
-            case_id = redis.get(keys.person_case(sender_key(settings.sender_hash_key, sender)))
-            data = redis.hgetall(keys.case(case_id)) if case_id else {}
-            return CaseView(str(case_id), data["status"] in ("open", "claimed"), data["priority"]) if data else None
+            case = cases.current_for(sender_key(settings.sender_hash_key, sender))
+            return CaseView(case.id, case.active, case.priority) if case else None
 
         started = time.perf_counter()
         outcomes = [turn for script in scripts for turn in play(script, registry, send, case_of)]

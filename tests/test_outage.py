@@ -11,7 +11,7 @@ import requests
 
 from bot.app import create_app
 from bot.tools.stack import free_port, wait_until
-from tests.conftest import Stack, TwilioHarness, content, make_settings, new_number
+from tests.conftest import Pipeline, Stack, StaffBrowser, TwilioHarness, content, make_settings, new_number
 from tests.twilio_api import json_reply
 
 HOTLINE = "+254 800 720 000"
@@ -127,3 +127,25 @@ def listening_addresses() -> dict[int, set[str]]:
             address = str(ipaddress.ip_address(b"".join(words)))
             found.setdefault(int(port_hex, 16), set()).add(address.replace("::ffff:", ""))
     return found
+
+
+def test_redis_lost_an_open_case_stays_with_staff_and_staff_can_still_log_in(
+    pipeline: Pipeline, console: StaffBrowser
+) -> None:
+    """Cases and accounts live in the database: after Redis is flushed (a restart that kept nothing), the
+    person's next message still goes to the staff on their case, not to the bot, and staff log in again."""
+    sender = "+254711000777"
+    pipeline.rasa.answers["my boss locked me in and took my passport"] = ["utter_escalate_urgent"]
+    pipeline.text("my boss locked me in and took my passport", sender)
+    case = pipeline.case(sender)
+    assert case is not None and case.active
+    pipeline.redis.flushdb()
+    asked_rasa = len(pipeline.rasa.sent)
+    pipeline.text("are you still there? please answer", sender)
+    assert len(pipeline.rasa.sent) == asked_rasa, "the bot stays paused for a person with an open case"
+    assert pipeline.case(sender).id == case.id  # type: ignore[union-attr]
+    assert "are you still there? please answer" in [t["text"] for t in pipeline.svc.cases.transcript(case.id)]
+    assert console.client.get("/staff/queue").status_code == 302, "the session was in Redis: log in again"
+    assert console.login("amina", "a-long-enough-password") == 302
+    page = console.client.get("/staff/queue").data.decode()
+    assert case.id in page

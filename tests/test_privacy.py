@@ -16,7 +16,7 @@ from bot.core.identity import Vault
 from bot.core.logs import JsonFormatter
 from bot.core.services import get_services
 from bot.tools.key_rotation import rotate_all
-from bot.tools.privacy_audit import keys_without_ttl, secrets_in_logs, secrets_in_redis
+from bot.tools.privacy_audit import keys_without_ttl, secrets_in_database, secrets_in_logs, secrets_in_redis
 from tests.conftest import ROOT, Stack, StaffBrowser, TwilioHarness, new_number, stack_settings
 
 pytestmark = pytest.mark.stack
@@ -38,11 +38,15 @@ def test_every_personal_key_expires(twilio: TwilioHarness, redis_db: Redis) -> N
     assert keys_without_ttl(redis_db, "lantern:") == []
 
 
-def test_no_phone_number_in_redis_and_no_clear_text_in_gateway_state(twilio: TwilioHarness, redis_db: Redis) -> None:
-    """The number is nowhere in Redis (keys or values); gateway state holds no message words in clear."""
+def test_no_phone_number_in_redis_and_no_clear_text_in_gateway_state(
+    stack: Stack, twilio: TwilioHarness, redis_db: Redis
+) -> None:
+    """The number is nowhere in Redis (keys or values) nor the database; neither holds message words in clear."""
     sender = new_number()
     full_conversation(twilio, sender)
     assert secrets_in_redis(redis_db, "lantern:", sender, ["passport", "angry"]) == []
+    with stack.app.app_context():
+        assert secrets_in_database(get_services().db, sender, ["passport", "angry"]) == []
 
 
 def test_rasas_tracker_is_encrypted_at_rest(stack: Stack, twilio: TwilioHarness, redis_db: Redis) -> None:
@@ -194,15 +198,15 @@ def test_key_rotation_re_encrypts_under_the_new_key(stack: Stack, twilio: Twilio
         case = svc.cases.current_for(svc.person_id(sender))
         assert case is not None
         old_key, new_key = old_key_of(svc), Fernet.generate_key().decode()
-        report = rotate_all(svc.redis, svc.keys, Vault((new_key, old_key), ""))
+        report = rotate_all(svc.redis, svc.keys, Vault((new_key, old_key), ""), svc.db)
         try:
             assert report.rotated > 0 and report.unreadable == []
-            contact = svc.redis.hget(svc.keys.case(case.id), "contact")
+            contact = svc.cases.get(case.id).contact  # type: ignore[union-attr]
             assert Vault((new_key,), "").decrypt(contact) == sender
             assert Vault((old_key,), "", keep_derived=False).try_decrypt(contact) is None
             assert svc.cases.transcript(case.id) == [], "the running app still holds only the old key"
         finally:  # give the running stack (Rasa's trackers too) its key back
-            rotate_all(svc.redis, svc.keys, Vault((old_key, new_key), ""))
+            rotate_all(svc.redis, svc.keys, Vault((old_key, new_key), ""), svc.db)
             svc.redis.delete(svc.keys.retired_keys)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -181,6 +182,9 @@ class Database:
         self.engine.dispose()
 
 
+_MIGRATING = threading.Lock()  # Alembic keeps its context in module globals: one migration per process at a time
+
+
 def run_migrations(connection: Connection, revision: str = "head") -> None:
     """Upgrade the schema on a connection with Alembic."""
     from alembic import command
@@ -189,4 +193,5 @@ def run_migrations(connection: Connection, revision: str = "head") -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+    with _MIGRATING:
+        command.upgrade(config, revision)

@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from bot.core.services import Services, get_services
-from bot.handoff.cases import Case
+from bot.handoff.cases import Case, CaseConflict
 from bot.handoff.outbound import OutboundRefused
 from bot.handoff.rules import close_case, notify_person, staff_reply
 from bot.resources.lookup import words_for
@@ -303,9 +303,12 @@ def claim(case_id: str) -> ResponseReturnValue:
     """Claim an open case."""
     svc = get_services()
     case = load_case(svc, case_id)
-    if case.status != "open":
+    try:  # compare-and-set: of two colleagues claiming at once, one gets it
+        svc.cases.update(case, "claimed", by=g.staff_user.username, expect={"status": "open"},
+                         status="claimed", claimed_by=g.staff_user.username)
+    except CaseConflict:
+        case = load_case(svc, case_id)
         return refused(svc, case, 409, _("This case is not open for claiming.") + " " + not_allowed(case))
-    svc.cases.update(case, "claimed", by=g.staff_user.username, status="claimed", claimed_by=g.staff_user.username)
     audit(svc, g.staff_user.username, "claim", case.id)
     notify_person(svc, case, "handoff_joined")
     return done(case)
@@ -325,8 +328,13 @@ def transfer(case_id: str) -> ResponseReturnValue:
         return refused(svc, case, 400, _("Choose a colleague to transfer to."), handover=note_text)
     if not note_text:
         return refused(svc, case, 400, _("Write a hand-over note for your colleague."), handover=note_text)
-    svc.cases.update(case, "transferred", by=g.staff_user.username, detail=note_text,
-                     status="claimed", claimed_by=colleague)
+    try:  # only from the state the page showed: a concurrent claim or close wins
+        svc.cases.update(case, "transferred", by=g.staff_user.username, detail=note_text,
+                         expect={"status": case.status, "claimed_by": case.claimed_by},
+                         status="claimed", claimed_by=colleague)
+    except CaseConflict:
+        case = load_case(svc, case_id)
+        return refused(svc, case, 409, not_allowed(case), handover=note_text)
     audit(svc, g.staff_user.username, "transfer", case.id, detail=f"to {colleague}")
     return done(case)
 

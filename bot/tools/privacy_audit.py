@@ -1,8 +1,11 @@
-"""Privacy scans of Redis and logs: keys without TTL, numbers, message text or exact pins in clear."""
+"""Privacy scans of Redis, the database and logs: keys without TTL, numbers, message text or exact pins in clear."""
 
 from __future__ import annotations
 
 from redis import Redis
+from sqlalchemy import select
+
+from bot.core.database import Database, metadata
 
 # Key families about no texting person: the directory, staff accounts and sessions, the audit log,
 # case indexes, retired-key fingerprints.
@@ -53,6 +56,22 @@ def secrets_in_redis(redis: Redis, prefix: str, number: str, words: list[str]) -
         if key.startswith(prefix) and is_personal(key, prefix):
             findings += [f"clear text {word!r} in {key}" for word in words if word in value]
     return findings
+
+
+def secrets_in_database(db: Database, number: str, words: list[str]) -> list[str]:
+    """Find the phone number or message words stored in clear in any table (what a copy of the database,
+    or a backup of it, would show)."""
+    digits = number.lstrip("+")
+    findings = []
+    with db.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                for column, value in row._mapping.items():
+                    text = str(value)
+                    if digits in text:
+                        findings.append(f"phone number in {table.name}.{column}")
+                    findings += [f"clear text {word!r} in {table.name}.{column}" for word in words if word in text]
+    return sorted(set(findings))
 
 
 def secrets_in_logs(logged: str, secrets: list[str]) -> list[str]:
