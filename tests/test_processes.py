@@ -80,7 +80,7 @@ def start(children: list[Child]) -> list[str]:
     for child in children:
         child.start(echo=False)
     deadline = time.monotonic() + 60
-    for child, url in zip(children, urls):
+    for child, url in zip(children, urls, strict=True):
         while True:
             try:
                 if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
