@@ -12,7 +12,7 @@ RUN pip install --require-hashes --no-deps -r requirements.lock
 
 COPY . .
 RUN pip install --no-deps . \
-    && find locales bot/staff/translations -name '*.po' -exec sh -c 'pybabel compile -q -i "$1" -o "${1%.po}.mo"' _ {} \; \
+    && find locales bot/staff/translations -name '*.po' -exec sh -c 'pybabel compile -i "$1" -o "${1%.po}.mo" >/dev/null' _ {} \; \
     && useradd --system --home-dir /app lantern
 USER lantern
 # The trained model is mounted at /app/models (compose.yaml); train it with `make train`.
