@@ -142,8 +142,10 @@ class Settings:
         for name in SECRET_SETTINGS:
             value = str(getattr(self, name.lower()))
             if not value or "change-me" in value or len(value) < MIN_SECRET_LENGTH:
-                raise SettingsError(f"{name} must be set to a random secret of at least {MIN_SECRET_LENGTH} "
-                                    "characters when PUBLIC_URL is https (`lantern run` writes one into .env)")
+                source = ("paste Twilio's auth token from the Twilio console" if name == "TWILIO_AUTH_TOKEN"
+                          else "`lantern run` writes one into a fresh .env")
+                raise SettingsError(f"{name} must be a secret of at least {MIN_SECRET_LENGTH} characters, not a "
+                                    f"default, when PUBLIC_URL is https ({source})")
         if not self.encryption_keys:
             raise SettingsError("ENCRYPTION_KEYS must list at least one Fernet key when PUBLIC_URL is https: "
                                 "the encryption keys may not be derived from SECRET_KEY")
