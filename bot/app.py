@@ -1,8 +1,13 @@
-"""The Flask application factory for Lantern's gateway and staff console."""
+"""The Flask application factory for Lantern's gateway, NLG callback and staff console.
+
+One factory serves every process shape: LANTERN_ROLE picks what a process serves (`all` by default
+and in the tests; `make run` starts one process per role so live updates never take threads from
+Twilio's webhook or Rasa's NLG callback)."""
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from flask import Blueprint, Flask, abort, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import gateway
 from bot.core.logs import configure_logging
@@ -15,7 +20,7 @@ from bot.staff.sessions import RedisSessionInterface
 # Largest request body per route (bytes), enforced by Werkzeug while reading, so it holds for
 # chunked bodies too. Rasa's NLG callback carries one user event and a resource list
 # (bot/dialogue/nlg.py); the Twilio webhook's limit is MAX_BODY_BYTES.
-BODY_LIMITS = {"gateway.nlg": 1024 * 1024, "staff.login": 4 * 1024}
+BODY_LIMITS = {"nlg.nlg": 1024 * 1024, "staff.login": 4 * 1024}
 DEFAULT_BODY_LIMIT = 64 * 1024
 
 
@@ -24,6 +29,17 @@ def body_limit(endpoint: str | None, settings: Settings) -> int:
     if endpoint == "gateway.twilio_webhook":
         return settings.max_body_bytes
     return BODY_LIMITS.get(endpoint or "", DEFAULT_BODY_LIMIT)
+
+
+def role_blueprints(role: str) -> list[Blueprint]:
+    """Return the blueprints a process of a role serves (every role answers /healthz)."""
+    served = {
+        "gateway": [gateway.bp],
+        "nlg": [gateway.nlg_bp],
+        "console": [staff_views.bp],
+    }
+    chosen = [bp for name, bps in served.items() if role in ("all", name) for bp in bps]
+    return [gateway.health_bp, *chosen]
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -43,6 +59,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://") and not settings.testing,
         PERMANENT_SESSION_LIFETIME=settings.staff_session_max_hours * 3600,
     )
+    if settings.proxy_hops:  # the real client's address and scheme, as the trusted proxies saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops,  # type: ignore[method-assign]
+                                x_proto=settings.proxy_hops)
     app.session_interface = RedisSessionInterface()
     init_app(app, services or build_services(settings))
 
@@ -60,7 +79,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if len(request.get_data(cache=True)) > limit:
             abort(413)
 
-    app.register_blueprint(gateway.bp)
-    app.register_blueprint(staff_views.bp)
+    for blueprint in role_blueprints(settings.lantern_role):
+        app.register_blueprint(blueprint)
     staff_i18n.init_app(app)
     return app

@@ -1,4 +1,5 @@
-"""HTTP entry points: Twilio's webhook, Rasa's NLG callback and the health check."""
+"""HTTP entry points: Twilio's webhook, Rasa's NLG callback and the health check (one blueprint each,
+so each process registers only what its role serves: bot/app.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from webhooks.twilio import adapter_for_form, signature_is_valid
 
 log = logging.getLogger(__name__)
 bp = Blueprint("gateway", __name__)
+nlg_bp = Blueprint("nlg", __name__)
+health_bp = Blueprint("health", __name__)
 TWIML = "application/xml"
 
 
@@ -34,7 +37,10 @@ def signed_url(svc: Services) -> str:
 
 
 def ip_flooding(svc: Services) -> bool:
-    """Count requests per client address per minute; True above the limit."""
+    """Count a failed request against its client address; True above the per-minute limit.
+
+    Only requests that fail the signature check are counted, so a busy Twilio behind one address
+    is never throttled and a forger is. Behind a proxy the address is the real client's (PROXY_HOPS)."""
     address = request.remote_addr or "unknown"
     address_key = opaque_key(svc.settings.sender_hash_key, address)
     limiter = RateLimiter(svc.redis, lambda window: svc.keys.ip_rate(address_key, window),
@@ -59,14 +65,15 @@ def twilio_webhook() -> Response:
     svc = get_services()
     if request.content_length and request.content_length > svc.settings.max_body_bytes:
         abort(413)
-    if ip_flooding(svc):
-        abort(429)
-    if request.mimetype != "application/x-www-form-urlencoded":
-        abort(400, "expected a form-encoded Twilio webhook")
+    form_encoded = request.mimetype == "application/x-www-form-urlencoded"
     form = request.form
-    if not signature_is_valid(
+    if not form_encoded or not signature_is_valid(
         svc.settings.twilio_auth_token, signed_url(svc), form, request.headers.get("X-Twilio-Signature", "")
     ):
+        if ip_flooding(svc):
+            abort(429)
+        if not form_encoded:
+            abort(400, "expected a form-encoded Twilio webhook")
         log.warning("rejected request with a bad signature")
         abort(403)
     try:
@@ -86,7 +93,7 @@ def twilio_webhook() -> Response:
     return Response(adapter.render_reply(replies), mimetype=TWIML)
 
 
-@bp.post("/nlg")
+@nlg_bp.post("/nlg")
 def nlg() -> Response:
     """Render a response Rasa chose, in the person's language (Rasa's NLG contract)."""
     svc = get_services()
@@ -153,7 +160,7 @@ class HealthCache:
             return dict(self.states)
 
 
-@bp.get("/healthz")
+@health_bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     """Report whether Redis, Rasa and the action server are up: the status to anyone, each
     component's state only with STAFF_API_TOKEN as Bearer token."""

@@ -80,7 +80,8 @@ def test_the_tracker_store_takes_its_prefix_and_redis_from_settings_not_endpoint
 
     for name, value in {**pipeline.svc.settings.as_env(), "RASA_KEY_PREFIX": "elsewhere",
                         "REDIS_URL": "rediss://:s3cret@127.0.0.1:6390/5", "NLG_URL": "http://127.0.0.1:1/nlg",
-                        "ACTIONS_URL": "http://127.0.0.1:1", "TESTING": "false"}.items():
+                        "ACTIONS_URL": "http://127.0.0.1:1", "TESTING": "false",
+                        "PUBLIC_URL": "http://127.0.0.1:5000"}.items():
         monkeypatch.setenv(name, value)
     tracker_store = TrackerStore.create(read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store"))
     lock_store = LockStore.create(read_endpoint_config(str(ROOT / "endpoints.yml"), "lock_store"))

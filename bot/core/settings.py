@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -10,8 +12,22 @@ ROOT = Path(__file__).resolve().parents[2]
 DOTENV = ROOT / ".env"
 
 
+ROLES = ("all", "gateway", "nlg", "console")
+# Secrets a real deployment must set (each checked for length and defaults when PUBLIC_URL is https).
+SECRET_SETTINGS = ("SECRET_KEY", "SENDER_HASH_KEY", "RASA_TOKEN", "STAFF_API_TOKEN", "TWILIO_AUTH_TOKEN")
+MIN_SECRET_LENGTH = 32
+
+
 class SettingsError(ValueError):
     """A setting is missing or invalid."""
+
+
+def valid_fernet_key(key: str) -> bool:
+    """Say whether a string is a Fernet key: 32 bytes in url-safe base64."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32 and len(key) == 44
+    except (ValueError, binascii.Error):
+        return False
 
 
 def _bool(value: str) -> bool:
@@ -73,6 +89,9 @@ class Settings:
     resources_dir: Path = ROOT / "directory"
     resource_near_km: float = 50.0
     log_level: str = "INFO"
+    proxy_hops: int = 0
+    lantern_role: str = "all"
+    console_streams_per_process: int = 24
     testing: bool = False
 
     @classmethod
@@ -110,6 +129,37 @@ class Settings:
             raise SettingsError("RASA_KEY_PREFIX must be letters and digits only (Rasa ignores any other prefix)")
         if self.case_transcript_turns < 1:
             raise SettingsError("CASE_TRANSCRIPT_TURNS must be positive")
+        if self.proxy_hops < 0:
+            raise SettingsError("PROXY_HOPS must be 0 (no proxy) or the number of trusted proxies")
+        if self.lantern_role not in ROLES:
+            raise SettingsError(f"LANTERN_ROLE must be one of {', '.join(ROLES)}")
+        if self.console_streams_per_process < 1:
+            raise SettingsError("CONSOLE_STREAMS_PER_PROCESS must be positive")
+        if self.public_url.startswith("https://"):
+            self.require_deployment_secrets()
+
+    def require_deployment_secrets(self) -> None:
+        """Refuse a real deployment (https PUBLIC_URL) with a default, missing or short secret."""
+        for name in SECRET_SETTINGS:
+            value = str(getattr(self, name.lower()))
+            if not value or "change-me" in value or len(value) < MIN_SECRET_LENGTH:
+                source = ("paste Twilio's auth token from the Twilio console" if name == "TWILIO_AUTH_TOKEN"
+                          else "`lantern run` writes one into a fresh .env")
+                raise SettingsError(f"{name} must be a secret of at least {MIN_SECRET_LENGTH} characters, not a "
+                                    f"default, when PUBLIC_URL is https ({source})")
+        if not self.encryption_keys:
+            raise SettingsError("ENCRYPTION_KEYS must list at least one Fernet key when PUBLIC_URL is https: "
+                                "the encryption keys may not be derived from SECRET_KEY")
+        if not all(valid_fernet_key(key) for key in self.encryption_keys):
+            raise SettingsError("ENCRYPTION_KEYS must be Fernet keys (32 random bytes, url-safe base64)")
+        ours = self.generated_secrets()
+        if self.secret_key in self.encryption_keys or len(set(ours)) < len(ours):
+            raise SettingsError("SECRET_KEY, SENDER_HASH_KEY, RASA_TOKEN and STAFF_API_TOKEN must be "
+                                "distinct secrets, independent of ENCRYPTION_KEYS")
+
+    def generated_secrets(self) -> list[str]:
+        """Return the values of the secrets Lantern generates (not Twilio's token)."""
+        return [str(getattr(self, name.lower())) for name in SECRET_SETTINGS if name != "TWILIO_AUTH_TOKEN"]
 
 
 def _parse(name: str, kind: str, raw: str) -> object:

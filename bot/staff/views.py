@@ -33,7 +33,7 @@ from bot.handoff.rules import close_case, notify_person, staff_reply
 from bot.resources.lookup import words_for
 from bot.resources.places import match_place
 from bot.resources.render import render_resource_list
-from bot.staff import auth, labels
+from bot.staff import auth, labels, streams
 from bot.staff.accounts import valid_username
 from bot.staff.audit import audit, recent_audit
 from bot.staff.auth import (
@@ -217,9 +217,13 @@ def next_case() -> ResponseReturnValue:
 def events() -> Response:
     """Stream case changes to the console (server-sent events; ids, status and staff names only).
 
-    The stream ends when its session does (logout, account disabled, idle timeout)."""
+    The stream ends when its session does (logout, account disabled, idle timeout). Past the
+    process's cap (CONSOLE_STREAMS_PER_PROCESS) the browser is told to come back later."""
     svc = get_services()
     alive = session_alive(svc, session)
+    stream_slots = streams.slots()
+    if not stream_slots.take():
+        return streams.come_back_later()
 
     def stream() -> Iterator[str]:
         pubsub = svc.redis.pubsub(ignore_subscribe_messages=True)
@@ -239,8 +243,10 @@ def events() -> Response:
         finally:
             pubsub.close()
 
-    return Response(stream(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response = Response(stream(), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response.call_on_close(stream_slots.give_back)
+    return response
 
 
 # --- case page ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Callable
 from importlib import import_module
 
-from bot.core.settings import load_dotenv
+from bot.core.settings import DOTENV, SettingsError, load_dotenv
+from bot.tools.dotenv_secrets import write_fresh_dotenv
 
 # command -> (module, function, what it does). Modules load only when their command runs,
 # so `lantern fingerprint` works before the heavy dependencies are importable.
@@ -36,10 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help", "help") or args[0] not in COMMANDS:
         print(usage(), file=sys.stderr if args and args[0] not in ("-h", "--help", "help") else sys.stdout)
         return 0 if not args or args[0] in ("-h", "--help", "help") else 2
-    load_dotenv(os.environ)  # .env is read here, by Python, not by make; the environment wins
-    module, function, _ = COMMANDS[args[0]]
-    command: Callable[[list[str]], int | None] = getattr(import_module(module), function)
-    return int(command(args[1:]) or 0)
+    if args[0] == "run" and write_fresh_dotenv(DOTENV):
+        print(f"Wrote {DOTENV.name} with freshly generated secrets (mode 0600; they are not shown).")
+    try:
+        load_dotenv(os.environ)  # .env is read here, by Python, not by make; the environment wins
+        module, function, _ = COMMANDS[args[0]]
+        command: Callable[[list[str]], int | None] = getattr(import_module(module), function)
+        return int(command(args[1:]) or 0)
+    except SettingsError as exc:
+        print(f"lantern {args[0]}: refusing to start: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

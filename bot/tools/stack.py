@@ -1,4 +1,5 @@
-"""Start and supervise Lantern's processes: Redis (if needed), Rasa, actions, gateway."""
+"""Start and supervise Lantern's processes: Redis (if needed), Rasa, actions, gateway, NLG, console,
+sweeper and workers. A child that stops is restarted with backoff; Ctrl-C or SIGTERM stops all."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ import requests
 from redis import Redis
 from redis.exceptions import RedisError
 
-from bot.core.settings import ROOT, SETTING_NAMES
+from bot.core.settings import ROOT, SETTING_NAMES, Settings
+from bot.tools.supervisor import Supervisor, stop_on_signals
 
 VENV_BIN = Path(sys.executable).parent
 # Every child gets the process basics and only the settings it needs: no Twilio, staff or API
@@ -48,9 +50,11 @@ class Child:
     env: dict[str, str]
     process: subprocess.Popen[str] | None = None
     lines: list[str] = field(default_factory=list)
+    started_at: float = 0.0
 
     def start(self, echo: bool) -> None:
         """Start the process and a thread that prefixes (and keeps) its output."""
+        self.started_at = time.monotonic()
         self.process = subprocess.Popen(
             list(self.argv), env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1, start_new_session=True,
@@ -66,6 +70,10 @@ class Child:
             if echo:
                 sys.stdout.write(f"{self.name:>8} | {line}")
                 sys.stdout.flush()
+
+    def exit_code(self) -> int | None:
+        """Return the exit code once the process has stopped, else None."""
+        return None if self.process is None else self.process.poll()
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop the process group: SIGTERM, then SIGKILL after a grace period."""
@@ -150,66 +158,135 @@ def latest_model() -> Path:
     return models[-1]
 
 
+def web_child(role: str, bind: str, env: dict[str, str], threads: int, workers: int = 1) -> Child:
+    """Describe one gunicorn process serving a role of the app (gateway, nlg or console)."""
+    argv = [str(VENV_BIN / "gunicorn"), "--worker-class", "gthread", "--workers", str(workers),
+            "--threads", str(threads), "--bind", bind, "--timeout", "30", "--graceful-timeout", "10",
+            "--name", f"lantern-{role}", "bot.app:create_app()"]
+    return Child(role, argv, {**env, "LANTERN_ROLE": role})
+
+
+def lantern_child(name: str, command: str, env: dict[str, str]) -> Child:
+    """Describe a `lantern` command run as a child (sweeper, worker)."""
+    return Child(name, [sys.executable, "-m", "bot.tools.cli", command], env)
+
+
+def has_command(name: str) -> bool:
+    """Say whether this checkout's `lantern` command has a subcommand."""
+    from bot.tools.cli import COMMANDS
+
+    return name in COMMANDS
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """Where `make run` binds each web process (loopback unless GATEWAY_BIND says otherwise)."""
+
+    gateway: str
+    nlg: str
+    console: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Addresses:
+        """Read GATEWAY_BIND, NLG_BIND and CONSOLE_BIND (defaults :5000, :5001, :5002 on loopback)."""
+        return cls(env.get("GATEWAY_BIND", "127.0.0.1:5000"), env.get("NLG_BIND", "127.0.0.1:5001"),
+                   env.get("CONSOLE_BIND", "127.0.0.1:5002"))
+
+
+def local_url(bind: str) -> str:
+    """Return the loopback URL of a bind address (0.0.0.0 is reached at 127.0.0.1)."""
+    host, _, port = bind.rpartition(":")
+    return f"http://{'127.0.0.1' if host in ('0.0.0.0', '', '[::]') else host}:{port}"
+
+
+def stack_children(env: dict[str, str], settings: Settings, model: Path, places: Addresses) -> list[Child]:
+    """Describe every process but Redis: Rasa server(s), actions, gateway, NLG, console, sweeper, workers."""
+    full_env = rasa_env(env, settings.redis_url, f"{local_url(places.nlg)}/nlg",
+                        env.get("ACTIONS_URL", "http://127.0.0.1:5055"))
+    rasa_ports = [5005 + index for index in range(int(env.get("RASA_PROCESSES", "1")))]
+    full_env["RASA_URLS"] = ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports)
+    children = rasa_children(full_env, model, rasa_ports, 5055, full_env["RASA_TOKEN"])
+    lantern_env = only(full_env, SETTING_NAMES | {"DATABASE_URL"})
+    streams = settings.console_streams_per_process
+    children += [
+        web_child("gateway", places.gateway, lantern_env, 32, int(env.get("GATEWAY_WORKERS", "1"))),
+        web_child("nlg", places.nlg, lantern_env, 16),
+        web_child("console", places.console, lantern_env, streams + 8),  # pages keep 8 threads
+        lantern_child("sweeper", "sweeper", lantern_env),
+    ]
+    if has_command("worker"):
+        workers = int(env.get("WORKER_PROCESSES", "1"))
+        children += [lantern_child(f"worker{index or ''}", "worker", lantern_env) for index in range(workers)]
+    return children
+
+
+def redis_child(env: dict[str, str], redis_url: str) -> Child | None:
+    """Describe a redis-server for this session when nothing answers at REDIS_URL (None when one does)."""
+    if redis_answers(redis_url):
+        return None
+    server = shutil.which("redis-server")
+    if not server:
+        raise SystemExit(f"Nothing answers at REDIS_URL={redis_url} and redis-server is not installed.\n"
+                         "Install it (Debian/Ubuntu: sudo apt-get install redis-server) or point REDIS_URL at a "
+                         "server.")
+    port = str(urlparse(redis_url).port or 6379)
+    print(f"Starting redis-server on port {port} for this session (nothing kept on disk)...")
+    return Child("redis", [server, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                 only(env, set()))
+
+
+def banner(places: Addresses) -> str:
+    """Return what `make run` prints once Lantern is up."""
+    gateway, console, nlg = local_url(places.gateway), local_url(places.console), local_url(places.nlg)
+    return (f"\nLantern is up.\n"
+            f"  Gateway (Twilio webhook):        {gateway}/webhooks/twilio   health: {gateway}/healthz\n"
+            f"  Staff console:                   {console}/staff/ (create an account: make staff-user)\n"
+            f"  Rasa's NLG callback (loopback):  {nlg}/nlg\n"
+            "  Text the bot from a terminal:    make chat\n"
+            "  Connect a real number:           see README.md, 'Connecting Twilio'\n"
+            "A process that stops is restarted. Press Ctrl-C to stop everything.")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run everything under one supervisor until Ctrl-C (`make run`)."""
     env = dict(os.environ)
-    redis_url = env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-    bind = env.get("GATEWAY_BIND", "127.0.0.1:5000")
-    gateway_url = f"http://{bind}"
-    children: list[Child] = []
-    if not redis_answers(redis_url):
-        server = shutil.which("redis-server")
-        if not server:
-            print(f"Nothing answers at REDIS_URL={redis_url} and redis-server is not installed.\n"
-                  "Install it (Debian/Ubuntu: sudo apt-get install redis-server) or point REDIS_URL at a server.")
-            return 1
-        port = str(urlparse(redis_url).port or 6379)
-        print(f"Starting redis-server on port {port} for this session (nothing kept on disk)...")
-        children.append(Child("redis", [server, "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                        "--appendonly", "no"], only(env, set())))
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    settings = Settings.from_env(env)  # refuses default secrets when PUBLIC_URL is https
+    places = Addresses.from_env(env)
+    redis = redis_child(env, settings.redis_url)
     model = latest_model()
-    token = env.get("RASA_TOKEN", "dev-rasa-token-change-me")
-    full_env = rasa_env(env, redis_url, f"{gateway_url}/nlg", env.get("ACTIONS_URL", "http://127.0.0.1:5055"))
-    rasa_ports = [5005 + index for index in range(int(env.get("RASA_PROCESSES", "1")))]
-    full_env["RASA_URLS"] = ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports)
-    children += rasa_children(full_env, model, rasa_ports, 5055, token)
-    workers = env.get("GATEWAY_WORKERS", "1")
-    lantern_env = only(full_env, SETTING_NAMES)
-    children.append(Child("gateway", [str(VENV_BIN / "gunicorn"), "--workers", workers, "--threads", "32",
-                                      "--bind", bind, "--timeout", "30", "bot.app:create_app()"], lantern_env))
-    children.append(Child("sweeper", [sys.executable, "-m", "bot.tools.cli", "sweeper"], lantern_env))
+    children = ([redis] if redis else []) + stack_children(env, settings, model, places)
     stopping = threading.Event()
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, even when started in the background
-        signal.signal(stop_signal, lambda *_: stopping.set())
+    stop_on_signals(stopping)
+    supervisor = Supervisor(children)
+    health = f"{local_url(places.gateway)}/healthz"
+    deadline, announced = time.monotonic() + 240, False
+
+    def announce() -> None:
+        """Print the URLs once the gateway is healthy (or say it is not, once, after 4 minutes)."""
+        nonlocal announced, deadline
+        if announced:
+            return
+        try:
+            announced = requests.get(health, timeout=2).ok
+        except requests.RequestException:
+            announced = False
+        if announced:
+            print(banner(places), flush=True)
+        elif time.monotonic() > deadline:
+            print("Lantern is not healthy yet; see the logs above (still supervising).", flush=True)
+            deadline = float("inf")
+
     try:
-        for child in children:
-            child.start(echo=True)
-        print(f"Loading the model {model.name} (Rasa takes 20-60 s to start)...")
-        healthy = wait_until(
-            lambda: stopping.is_set() or requests.get(f"{gateway_url}/healthz", timeout=2).ok, 240, children
-        )
-        if stopping.is_set():
-            return 0
-        if not healthy:
-            print("Lantern did not become healthy; see the logs above.")
-            return 1
-        print(f"\nLantern is up at {gateway_url} (health: {gateway_url}/healthz).\n"
-              "  Text the bot from a terminal:   make chat\n"
-              "  Staff console:                   "
-              f"{gateway_url}/staff/ (create an account: make staff-user)\n"
-              "  Connect a real number:          see README.md, 'Connecting Twilio'\n"
-              "Press Ctrl-C to stop everything.")
-        while not stopping.is_set():
-            if any(c.process and c.process.poll() is not None for c in children):
-                print("A process stopped; shutting everything down.")
-                return 1
-            stopping.wait(1)
+        supervisor.start_all()
+        print(f"Loading the model {model.name} (Rasa takes 20-60 s to start)...", flush=True)
+        supervisor.run(stopping, every_round=announce)
         return 0
     except KeyboardInterrupt:
         return 0
     finally:
-        for child in reversed(children):
-            child.stop()
+        print("Stopping every process...", flush=True)
+        supervisor.stop_all()
 
 
 if __name__ == "__main__":
