@@ -20,6 +20,7 @@ import requests
 from redis import Redis
 from redis.exceptions import RedisError
 
+from bot.core.database import Database
 from bot.core.settings import ROOT, SETTING_NAMES, Settings
 from bot.tools.supervisor import Supervisor, stop_on_signals
 
@@ -254,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env(env)  # refuses default secrets when PUBLIC_URL is https
     places = Addresses.from_env(env)
     redis = redis_child(env, settings.redis_url)
+    Database(settings.database_url).upgrade()  # once, before the processes that use it start
     model = latest_model()
     children = ([redis] if redis else []) + stack_children(env, settings, model, places)
     stopping = threading.Event()
