@@ -18,6 +18,8 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.job import Job
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -30,7 +32,8 @@ from bot.conversation.pipeline import handle_inbound
 from bot.core.services import Services, build_services
 from bot.core.settings import Settings
 from bot.handoff.cases import Case
-from bot.tools.stack import Child, free_port, latest_model, rasa_children, rasa_env, wait_until
+from bot.handoff.jobs import job_queue, running_with
+from bot.tools.stack import VENV_BIN, Child, free_port, latest_model, rasa_children, rasa_env, wait_until
 from tests.fakes import FakeRasa, RecordingOutbound
 from tests.twilio_api import TwilioApiStandIn
 from webhooks.base import InboundMessage
@@ -53,7 +56,7 @@ def make_settings(**overrides: object) -> Settings:
         testing=True, public_url=PUBLIC_URL, twilio_auth_token=AUTH_TOKEN, redis_url=TEST_REDIS_URL,
         rasa_token=RASA_TOKEN, staff_api_token=STAFF_API_TOKEN, twilio_sms_from=LANTERN_NUMBER,
         twilio_whatsapp_from="+14155238886", secret_key="test-secret-key", sender_hash_key="test-hash-key",
-        rasa_timeout_seconds=10.0, log_level="INFO",
+        rasa_timeout_seconds=10.0, log_level="INFO", job_retry_intervals=(0,),
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -113,6 +116,7 @@ def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
     env = rasa_env({**os.environ, **settings.as_env()}, TEST_REDIS_URL, f"{gateway_url}/nlg",
                    settings.actions_url)
     children = rasa_children(env, latest_model(), [rasa_port], actions_port, RASA_TOKEN)
+    children.append(worker_child(settings))
     for child in children:
         child.start(echo=False)
     try:
@@ -125,6 +129,32 @@ def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
         for child in children:
             child.stop()
         server.shutdown()
+
+
+def worker_child(settings: Settings) -> Child:
+    """Describe a real `lantern worker` process on the test settings (as `make run` starts it)."""
+    return Child("worker", [str(VENV_BIN / "python"), "-m", "bot.tools.cli", "worker"],
+                 {**os.environ, **settings.as_env()})
+
+
+class CountingWorker(SimpleWorker):
+    """RQ's in-process worker, counting the jobs it runs."""
+
+    ran = 0
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Run one job and count it."""
+        self.ran += 1
+        super().execute_job(job, queue)
+
+
+def run_jobs(svc: Services) -> int:
+    """Run every queued job now with a real RQ worker in this process (burst), as `lantern worker`
+    would; return how many jobs it ran (retries included)."""
+    worker = CountingWorker([job_queue(svc)], connection=svc.job_redis)
+    with running_with(svc):
+        worker.work(burst=True, logging_level="WARNING")
+    return worker.ran
 
 
 @pytest.fixture
@@ -307,6 +337,10 @@ class Pipeline:
         message = InboundMessage(channel=channel, sender=sender, recipient=LANTERN_NUMBER, text=body,
                                  message_id="SM" + secrets.token_hex(16), **fields)  # type: ignore[arg-type]
         return handle_inbound(self.svc, message)
+
+    def run_jobs(self) -> int:
+        """Run the jobs the pipeline queued (alerts, Rasa pause, messages), as the worker would."""
+        return run_jobs(self.svc)
 
     def person(self, sender: str = "+254711000001") -> str:
         """Return the keyed hash standing for a number."""
