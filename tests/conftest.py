@@ -6,8 +6,9 @@ import dataclasses
 import os
 import secrets
 import threading
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ AUTH_TOKEN = "test-twilio-auth-token"
 RASA_TOKEN = "test-rasa-token"
 STAFF_API_TOKEN = "test-staff-api-token"
 LANTERN_NUMBER = "+254700999000"
+ONCALL_NUMBER = "+254799000111"
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -108,7 +110,7 @@ def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
     gateway_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     settings = make_settings(
         rasa_urls=(f"http://127.0.0.1:{rasa_port}",), actions_url=f"http://127.0.0.1:{actions_port}",
-        twilio_api_base_url=twilio_api.url,
+        twilio_api_base_url=twilio_api.url, oncall_numbers=(ONCALL_NUMBER,),
     )
     app = create_app(settings)
     server = serve(app, gateway_port)
@@ -155,6 +157,26 @@ def run_jobs(svc: Services) -> int:
     with running_with(svc):
         worker.work(burst=True, logging_level="WARNING")
     return worker.ran
+
+
+def wait_for(check: Callable[[], object], timeout: float = 20.0) -> bool:
+    """Poll a check until it is true (a queued job has run) or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return bool(check())
+
+
+def sent_to(stack: Stack, number: str, since: int = 0, count: int = 1, timeout: float = 20.0) -> list[dict[str, str]]:
+    """Wait until the worker has sent `count` messages to a number (after index `since` of the Twilio
+    stand-in's list), and return every message sent to it since."""
+    def found() -> list[dict[str, str]]:
+        return [m for m in stack.twilio_api.sent[since:] if m["To"] == number]
+
+    wait_for(lambda: len(found()) >= count, timeout)
+    return found()
 
 
 @pytest.fixture
@@ -362,7 +384,7 @@ class Pipeline:
 @pytest.fixture(scope="session")
 def fast_services() -> Services:
     """Services built once for the fast tests, on their own Redis database."""
-    return build_services(make_settings(redis_url=FAST_REDIS_URL, oncall_numbers=("+254799000111",)))
+    return build_services(make_settings(redis_url=FAST_REDIS_URL, oncall_numbers=(ONCALL_NUMBER,)))
 
 
 @pytest.fixture

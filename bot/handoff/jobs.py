@@ -129,7 +129,7 @@ def send_alert(name: str, case_id: str, what: str, priority: str, index: int) ->
     try:
         sent = sent_once(svc, name, lambda: svc.outbound.send_to_staff(numbers[index], body))
     except OutboundFailed as exc:
-        raise SendFailed(type(exc.__cause__).__name__) from None
+        raise SendFailed(type(exc.__cause__ or exc).__name__) from None
     except OutboundRefused:
         log.warning("on-call alert not sent", extra={"case": case_id})
         return "refused"
@@ -170,7 +170,7 @@ def deliver_message(name: str, case_id: str, sealed_text: str, author: str) -> s
     try:
         sent = sent_once(svc, name, lambda: svc.outbound.send_to_person(case.person, number, case.channel, text))
     except OutboundFailed as exc:
-        raise SendFailed(type(exc.__cause__).__name__) from None
+        raise SendFailed(type(exc.__cause__ or exc).__name__) from None
     except OutboundRefused as exc:  # the person became unreachable since: never retried
         log.warning("message refused at sending", extra={"case": case_id, "code": exc.code})
         svc.cases.record(case, "reply_failed", author, exc.code)
