@@ -66,17 +66,18 @@ def test_full_handoff_lifecycle(stack: Stack, twilio: TwilioHarness, staff: Staf
 
     page = staff.client.get(f"/staff/cases/{case['id']}").data.decode()
     assert "he is shouting again" in page and "my boss took my passport" in page
-    assert staff.post(f"/staff/cases/{case['id']}/claim").status_code == 302  # type: ignore[attr-defined]
     sent_before = len(stack.twilio_api.sent)
+    assert staff.post(f"/staff/cases/{case['id']}/claim").status_code == 302  # type: ignore[attr-defined]
     staff.post(f"/staff/cases/{case['id']}/reply", text="Hello, I am Amina from the hotline. Are you safe now?")
-    sent = sent_to(stack, sender, sent_before)
-    assert [m["Body"] for m in sent] == ["Hello, I am Amina from the hotline. Are you safe now?"]
+    sent = sent_to(stack, sender, sent_before, count=2)
+    assert [m["Body"] for m in sent] == ["A person from our team is here now. You can write freely.",
+                                         "Hello, I am Amina from the hotline. Are you safe now?"]
     assert sent[-1]["From"] == stack.settings.twilio_sms_from
 
     staff.post(f"/staff/cases/{case['id']}/close", outcome="referred", summary="Referred to the shelter.")
     assert case_for(stack, sender)["status"] == "closed"
     assert wait_for(lambda: not rasa_paused(stack, sender)), "the worker resumed Rasa"
-    assert sent_to(stack, sender, sent_before, count=2)[-1]["Body"].startswith("Our team closed this chat")
+    assert sent_to(stack, sender, sent_before, count=3)[-1]["Body"].startswith("Our team closed this chat")
     assert twilio.text(sender, "0")[0].startswith("Hi, this is Lantern"), "the bot answers again"
 
 
@@ -185,13 +186,14 @@ def test_staff_look_up_a_resource_and_send_it(stack: Stack, twilio: TwilioHarnes
     sender = new_number()
     twilio.text(sender, "they took my passport and i cannot leave")
     case_id = case_for(stack, sender)["id"]
+    before = len(stack.twilio_api.sent)
     staff.post(f"/staff/cases/{case_id}/claim")
     page = staff.post(f"/staff/cases/{case_id}/resources", query="lawyer in mombasa")
     html = page.data.decode()  # type: ignore[attr-defined]
     assert "Coast Legal Aid Clinic" in html and "+254 700 100 200" in html
-    before = len(stack.twilio_api.sent)
     staff.post(f"/staff/cases/{case_id}/reply", text="[DEMO] Coast Legal Aid Clinic: +254 700 100 200 (Mon-Fri 8-17)")
-    assert sent_to(stack, sender, before)[-1]["Body"].startswith("[DEMO] Coast Legal Aid Clinic: +254 700 100 200")
+    last = sent_to(stack, sender, before, count=2)[-1]
+    assert last["Body"].startswith("[DEMO] Coast Legal Aid Clinic: +254 700 100 200")
 
 
 def test_transfer_to_a_colleague_moves_ownership(stack: Stack, twilio: TwilioHarness, staff: StaffBrowser) -> None:
@@ -200,6 +202,7 @@ def test_transfer_to_a_colleague_moves_ownership(stack: Stack, twilio: TwilioHar
     twilio.text(sender, "my cousin is locked in the house and they do not pay her")
     case_id = case_for(stack, sender)["id"]
     colleague_name, colleague_password = create_staff(stack)
+    before = len(stack.twilio_api.sent)
     staff.post(f"/staff/cases/{case_id}/claim")
     assert staff.post(f"/staff/cases/{case_id}/transfer", to=colleague_name).status_code == 400, "note required"
     staff.post(f"/staff/cases/{case_id}/transfer", to=colleague_name, note="She speaks Swahili; call back at 6.")
@@ -207,6 +210,5 @@ def test_transfer_to_a_colleague_moves_ownership(stack: Stack, twilio: TwilioHar
     assert staff.post(f"/staff/cases/{case_id}/reply", text="hi").status_code == 403  # type: ignore[attr-defined]
     colleague = StaffBrowser(stack.app.test_client())
     assert colleague.login(colleague_name, colleague_password) == 302
-    before = len(stack.twilio_api.sent)
     colleague.post(f"/staff/cases/{case_id}/reply", text="Hello, I am taking over your case.")
-    assert sent_to(stack, sender, before)[-1]["Body"] == "Hello, I am taking over your case."
+    assert sent_to(stack, sender, before, count=2)[-1]["Body"] == "Hello, I am taking over your case."

@@ -150,10 +150,12 @@ def alert_failed(job: Job, connection: Redis, kind: type[BaseException], value: 
 
 
 # --- messages to the person --------------------------------------------------------------------
-def queue_message(svc: Services, case: Case, text: str, author: str) -> None:
-    """Queue a message to the person on a case (the text travels encrypted)."""
-    name = f"message:{case.id}:{secrets.token_hex(8)}"
-    enqueue(svc, name, deliver_message, name, case.id, svc.vault.encrypt(text), author, on_failure=message_failed)
+def queue_message(svc: Services, case: Case, text: str, author: str, once_as: str = "") -> bool:
+    """Queue a message to the person on a case (the text travels encrypted); a message queued `once_as`
+    a name (a notice) is queued once per case and round. False when it was queued already."""
+    name = f"message:{case.id}:{once_as}{case.reopened}" if once_as else f"message:{case.id}:{secrets.token_hex(8)}"
+    return enqueue(svc, name, deliver_message, name, case.id, svc.vault.encrypt(text), author,
+                   on_failure=message_failed)
 
 
 def deliver_message(name: str, case_id: str, sealed_text: str, author: str) -> str:

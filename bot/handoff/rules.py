@@ -181,8 +181,8 @@ def notify_person(svc: Services, case: Case, key: str) -> bool:
     if code:
         return False
     text = svc.render(key, case.language)
-    svc.cases.add_turn(case, "bot", text)
-    jobs.queue_message(svc, case, text, "bot")
+    if jobs.queue_message(svc, case, text, "bot", once_as=key):
+        svc.cases.add_turn(case, "bot", text)
     return True
 
 
