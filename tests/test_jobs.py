@@ -21,8 +21,9 @@ from bot.app import create_app
 from bot.conversation.pipeline import handle_inbound
 from bot.core.deadline import Deadline
 from bot.core.services import Services
+from bot.core.settings import Settings, SettingsError
 from bot.core.store import Keys
-from bot.dialogue.client import RasaClient
+from bot.dialogue.client import RasaClient, RasaUnavailable
 from bot.handoff import jobs
 from bot.handoff.outbound import Outbound, OutboundFailed, SentMessage
 from bot.handoff.rules import notify_person, staff_reply
@@ -387,6 +388,54 @@ def test_a_message_that_cannot_get_its_turn_in_time_gets_the_hotline_and_is_kept
         assert any("are you still there" in t for t in turns)
 
 
+def test_after_stop_a_busy_message_is_answered_only_when_it_looks_like_danger(pipeline: Pipeline) -> None:
+    choose_english(pipeline)
+    pipeline.text("STOP")
+    svc = pipeline.svc
+    lock = svc.redis.lock(svc.keys.person_lock(pipeline.person()), timeout=30)
+    assert lock.acquire()
+    try:
+        quiet = handle_inbound(svc, message("ok thanks"), Deadline.after(0.2))
+        danger = handle_inbound(svc, message("please help me now they are beating me"), Deadline.after(0.2))
+    finally:
+        lock.release()
+    assert quiet == [] and danger == [pipeline.render("hotline_fallback")]
+
+
 def test_the_person_lock_is_named_by_the_keyed_hash_never_the_number(pipeline: Pipeline) -> None:
     key = pipeline.svc.keys.person_lock(pipeline.person())
     assert pipeline.person() in key and "254711000001" not in key
+
+
+# --- timeouts on every outbound client and the settings behind them ------------------------------------
+def test_twilio_and_rasa_clients_have_timeouts(pipeline: Pipeline) -> None:
+    from bot.handoff.outbound import twilio_client
+
+    settings = dataclasses.replace(pipeline.svc.settings, twilio_timeout_seconds=4.0)
+    assert twilio_client(settings).http_client.timeout == 4.0
+    rasa = RasaClient(("http://127.0.0.1:9",), "token", "http://127.0.0.1:9", 8.0, 1.5)
+    assert rasa.timeouts() == (1.5, 8.0) and rasa.timeouts(3.0) == (1.5, 3.0) and rasa.timeouts(1.0) == (1.0, 1.0)
+    with pytest.raises(RasaUnavailable, match="deadline"):
+        rasa.timeouts(0.0)
+
+
+@pytest.mark.parametrize(
+    ("environ", "field", "value"),
+    [
+        ({"JOB_RETRY_INTERVALS": "5,15,60"}, "job_retry_intervals", (5, 15, 60)),
+        ({"WEBHOOK_DEADLINE_SECONDS": "8.5"}, "webhook_deadline_seconds", 8.5),
+        ({"TWILIO_TIMEOUT_SECONDS": "3"}, "twilio_timeout_seconds", 3.0),
+    ],
+)
+def test_job_and_deadline_settings_come_from_the_environment(environ: dict[str, str], field: str,
+                                                             value: object) -> None:
+    settings = Settings.from_env(environ)
+    assert getattr(settings, field) == value
+    assert Settings.from_env(settings.as_env()) == settings, "what a worker child process is given"
+
+
+@pytest.mark.parametrize("environ", [{"WEBHOOK_DEADLINE_SECONDS": "20"}, {"JOB_RETRY_INTERVALS": "5,-1"},
+                                     {"JOB_RETRIES": "0"}])
+def test_settings_that_would_lose_a_reply_or_a_job_are_refused(environ: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env(environ)

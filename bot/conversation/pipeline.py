@@ -97,7 +97,7 @@ def persons_turn(svc: Services, person: str, deadline: Deadline) -> Iterator[boo
 def answer_while_busy(svc: Services, msg: InboundMessage, person: str) -> list[str]:
     """Time ran out waiting for the person's earlier message: keep this one where staff will see it
     (their open case, else their recent turns, which a case opened later starts from), keep the
-    contact window open, and give the hotline."""
+    contact window open, and give the hotline (after STOP, only when the message looks like danger)."""
     state = svc.people.load(person)
     svc.people.update(person, last_inbound=svc.clock())
     case = svc.cases.current_for(person)
@@ -105,6 +105,8 @@ def answer_while_busy(svc: Services, msg: InboundMessage, person: str) -> list[s
         svc.cases.add_turn(case, "user", msg.transcript_text())
     else:
         svc.people.record_turn(person, "user", msg.transcript_text())
+    if state.opted_out and screen_message(svc, msg, state) is None:
+        return []
     log.warning("person busy until the deadline: hotline sent", extra={"person": person[:8]})
     return [svc.render("hotline_fallback", state.language or svc.registry.default)]
 
