@@ -117,6 +117,20 @@ def test_an_alert_enqueued_twice_or_run_twice_is_sent_once(pipeline: Pipeline) -
     assert alerts(pipeline) == [f"Lantern: new urgent case {case_id}"]
 
 
+def test_a_second_copy_of_a_job_does_not_send_while_the_first_is_sending(pipeline: Pipeline) -> None:
+    svc = pipeline.svc
+    inner: list[object] = []
+
+    def send() -> None:
+        with pytest.raises(jobs.SendInProgress):
+            jobs.sent_once(svc, "alert:x:new0:0", lambda: inner.append("twice"))
+        inner.append("once")
+
+    assert jobs.sent_once(svc, "alert:x:new0:0", send)
+    assert inner == ["once"] and not svc.redis.exists(svc.keys.job_sending("alert:x:new0:0"))
+    assert not jobs.sent_once(svc, "alert:x:new0:0", lambda: inner.append("again"))
+
+
 @pytest.mark.parametrize(
     ("crash", "sends"),
     [

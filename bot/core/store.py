@@ -61,6 +61,10 @@ class Keys:
         """Key marking that a named job was enqueued (a duplicate enqueue is a no-op)."""
         return f"{self.prefix}job:{name}:enqueued"
 
+    def job_sending(self, name: str) -> str:
+        """Key claimed while a named job's message is being handed to Twilio (expires by itself)."""
+        return f"{self.prefix}job:{name}:sending"
+
     def job_sent(self, name: str) -> str:
         """Key marking that a named job's message reached Twilio (a retried job does not send again)."""
         return f"{self.prefix}job:{name}:sent"

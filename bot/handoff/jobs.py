@@ -11,7 +11,8 @@ its "sent" marker, calls Twilio, then sets the marker: a retry after the marker 
 send again, while a worker killed after Twilio accepted the message but before the marker was
 set sends it once more when the job is retried. For an on-call alert a duplicate is better than
 none, so the marker is set after the call, not before (marking first would be at most once: an
-alert lost whenever a worker died mid-send).
+alert lost whenever a worker died mid-send). A short claim taken for the duration of the call keeps
+two copies of one job from sending at the same moment.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ _bound: Services | None = None
 class SendFailed(RuntimeError):
     """Twilio did not take a message; RQ retries the job. Raised without its cause: RQ stores the
     traceback in Redis, and Twilio's error text can name the number."""
+
+
+class SendInProgress(RuntimeError):
+    """Another run of the same job is sending right now; RQ retries this one later."""
 
 
 def job_services() -> Services:
@@ -96,18 +101,28 @@ def enqueue(svc: Services, name: str, func: Callable[..., object], *args: object
 def sent_once(svc: Services, name: str, send: Callable[[], object]) -> bool:
     """Send unless this job's "sent" marker says it already did; set the marker once Twilio accepted.
 
-    False when the marker was there (a retry after a recorded success)."""
-    marker = svc.keys.job_sent(name)
+    While the call is under way a short claim (SET NX, expiring just after Twilio's timeout) keeps
+    a second copy of the job from sending at the same time; a crash leaves the claim to expire, so
+    the retry sends. False when the marker was there (a retry after a recorded success)."""
+    marker, claim = svc.keys.job_sent(name), svc.keys.job_sending(name)
     if svc.redis.exists(marker):
         return False
-    send()
+    if not svc.redis.set(claim, "1", nx=True, ex=int(svc.settings.twilio_timeout_seconds) + 5):
+        raise SendInProgress(name)
+    try:
+        send()
+    except BaseException:
+        svc.redis.delete(claim)
+        raise
     svc.redis.set(marker, "1", ex=MARKER_SECONDS)
+    svc.redis.delete(claim)
     return True
 
 
-def final_failure(job: Job) -> bool:
-    """Say whether a failing job has no retry left (RQ calls on_failure before each retry too)."""
-    return not job.retries_left
+def final_failure(svc: Services, job: Job) -> bool:
+    """Say whether a failing send job has no retry left (RQ calls on_failure before each retry too)
+    and its message was not sent by another copy of it."""
+    return not job.retries_left and not svc.redis.exists(svc.keys.job_sent(str(job.args[0])))
 
 
 # --- on-call alerts --------------------------------------------------------------------------
@@ -139,11 +154,11 @@ def send_alert(name: str, case_id: str, what: str, priority: str, index: int) ->
 def alert_failed(job: Job, connection: Redis, kind: type[BaseException], value: BaseException,
                  traceback: TracebackType) -> None:
     """After the last retry: log the lost alert and show it on the case timeline."""
-    if not final_failure(job):
+    svc = job_services()
+    if not final_failure(svc, job):
         return
     case_id = str(job.args[1])
     log.error("on-call alert failed after retries", extra={"case": case_id, "error": kind.__name__})
-    svc = job_services()
     case = svc.cases.get(case_id)
     if case is not None:
         svc.cases.record(case, "alert_failed", "system", kind.__name__)
@@ -183,11 +198,11 @@ def deliver_message(name: str, case_id: str, sealed_text: str, author: str) -> s
 def message_failed(job: Job, connection: Redis, kind: type[BaseException], value: BaseException,
                    traceback: TracebackType) -> None:
     """After the last retry: log the undelivered message (no number, no text) and put it on the timeline."""
-    if not final_failure(job):
+    svc = job_services()
+    if not final_failure(svc, job):
         return
     case_id, author = str(job.args[1]), str(job.args[3])
     log.error("message to the person failed after retries", extra={"case": case_id, "error": kind.__name__})
-    svc = job_services()
     case = svc.cases.get(case_id)
     if case is not None:
         svc.cases.record(case, "reply_failed", author, "refused")
