@@ -225,6 +225,7 @@ def test_a_staff_reply_is_sent_by_a_job_retried_and_a_final_failure_is_on_the_ti
     assert to_person == ([(PERSON, "Hello, are you safe?")] if delivered else [])
     events = [e["event"] for e in pipeline.svc.cases.timeline(case_id)]
     assert ("reply_failed" in events) is not delivered
+    assert list(pipeline.redis.scan_iter("lantern:job:*:text")) == [], "the waiting text is gone, sent or not"
     assert PERSON not in caplog.text and "are you safe" not in caplog.text
 
 

@@ -61,6 +61,10 @@ class Keys:
         """Key marking that a named job was enqueued (a duplicate enqueue is a no-op)."""
         return f"{self.prefix}job:{name}:enqueued"
 
+    def job_text(self, name: str) -> str:
+        """Key of a queued message's encrypted text, deleted once its job is done."""
+        return f"{self.prefix}job:{name}:text"
+
     def job_sending(self, name: str) -> str:
         """Key claimed while a named job's message is being handed to Twilio (expires by itself)."""
         return f"{self.prefix}job:{name}:sending"

@@ -2,8 +2,8 @@
 messages to the person (staff replies, handoff notices).
 
 RQ keeps job arguments in Redis in clear, so a job carries case ids, counters and priorities,
-never a phone number or a message text: a text to send is encrypted with the vault and the
-worker reads the number from the case.
+never a phone number or a message text: a text to send waits encrypted with the vault under a
+Lantern key until the job is done, and the worker reads the number from the case.
 
 Delivery is at least once, never twice after a recorded success. Each job has a deterministic
 id, and a marker set with NX makes a second enqueue of the same id a no-op. A send job checks
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 QUEUE = "jobs"
 MARKER_SECONDS = 7 * 24 * 3600  # how long a job id stays taken and a "sent" marker stays
-RESULT_SECONDS = 3600
+RESULT_SECONDS = 0  # a finished job is deleted at once: nobody reads results
 
 _bound: Services | None = None
 
@@ -166,22 +166,33 @@ def alert_failed(job: Job, connection: Redis, kind: type[BaseException], value: 
 
 # --- messages to the person --------------------------------------------------------------------
 def queue_message(svc: Services, case: Case, text: str, author: str, once_as: str = "") -> bool:
-    """Queue a message to the person on a case (the text travels encrypted); a message queued `once_as`
-    a name (a notice) is queued once per case and round. False when it was queued already."""
+    """Queue a message to the person on a case; a message queued `once_as` a name (a notice) is
+    queued once per case and round. False when it was queued already.
+
+    The text waits encrypted under a Lantern key of its own (expiring with RETENTION_SECONDS) and is
+    deleted once the job is done, sent or not: a failed job kept for inspection holds no text."""
     name = f"message:{case.id}:{once_as}{case.reopened}" if once_as else f"message:{case.id}:{secrets.token_hex(8)}"
-    return enqueue(svc, name, deliver_message, name, case.id, svc.vault.encrypt(text), author,
-                   on_failure=message_failed)
+    svc.redis.set(svc.keys.job_text(name), svc.vault.encrypt(text), nx=True, ex=svc.settings.retention_seconds)
+    return enqueue(svc, name, deliver_message, name, case.id, author, on_failure=message_failed)
 
 
-def deliver_message(name: str, case_id: str, sealed_text: str, author: str) -> str:
+def deliver_message(name: str, case_id: str, author: str) -> str:
     """Job: send a message to the person on a case, through the safe-contact gate, once."""
     svc = job_services()
+    outcome = send_message(svc, name, case_id, author)
+    svc.redis.delete(svc.keys.job_text(name))  # not reached when Twilio failed: the retry needs it
+    return outcome
+
+
+def send_message(svc: Services, name: str, case_id: str, author: str) -> str:
+    """Send a queued message unless the case, its number or the text is gone or the gate refuses."""
     case = svc.cases.get(case_id)
-    text = svc.vault.try_decrypt(sealed_text)
+    sealed = svc.redis.get(svc.keys.job_text(name))
+    text = svc.vault.try_decrypt(sealed) if sealed else None
     number = svc.cases.contact_number(case) if case else None
     if case is None or text is None or not number:
         log.warning("message not sent: case, text or number gone", extra={"case": case_id})
-        if case is not None:
+        if case is not None and not svc.redis.exists(svc.keys.job_sent(name)):
             svc.cases.record(case, "reply_failed", author, "no_contact")
         return "dropped"
     try:
@@ -197,11 +208,13 @@ def deliver_message(name: str, case_id: str, sealed_text: str, author: str) -> s
 
 def message_failed(job: Job, connection: Redis, kind: type[BaseException], value: BaseException,
                    traceback: TracebackType) -> None:
-    """After the last retry: log the undelivered message (no number, no text) and put it on the timeline."""
+    """After the last retry: drop the text, log the undelivered message (no number, no text) and put
+    it on the timeline."""
     svc = job_services()
     if not final_failure(svc, job):
         return
-    case_id, author = str(job.args[1]), str(job.args[3])
+    name, case_id, author = (str(arg) for arg in job.args)
+    svc.redis.delete(svc.keys.job_text(name))
     log.error("message to the person failed after retries", extra={"case": case_id, "error": kind.__name__})
     case = svc.cases.get(case_id)
     if case is not None:
