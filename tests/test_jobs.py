@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 from flask.testing import FlaskClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.registry import StartedJobRegistry
 
 from bot.app import create_app
@@ -78,6 +79,18 @@ def test_the_webhook_answers_before_the_alert_is_sent_and_the_worker_then_sends_
     assert alerts(pipeline) == [f"Lantern: new urgent case {case.id}"]
     assert pipeline.rasa.events == [("pause", pipeline.person())]
     assert queued(pipeline.svc) == []
+
+
+def test_a_queue_that_cannot_be_written_still_leaves_the_person_with_the_numbers(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> bool:
+        raise RedisConnectionError("the job queue is unreachable")
+
+    monkeypatch.setattr(jobs, "enqueue", broken)
+    choose_english(pipeline)
+    answer = pipeline.text(RISK)
+    assert pipeline.svc.settings.hotline_number in answer[0] and pipeline.case() is not None
 
 
 def test_the_queue_is_named_behind_the_key_prefix(pipeline: Pipeline) -> None:

@@ -62,8 +62,11 @@ def escalate(
     for text in texts:
         svc.cases.add_turn(case, "bot", text)
     svc.people.update(person, menu=SAFETY_CHECK if priority != "normal" else None)
-    jobs.sync_rasa_pause(svc, case)
-    alert_on_call(svc, case, "new")
+    try:
+        jobs.sync_rasa_pause(svc, case)
+        alert_on_call(svc, case, "new")
+    except RedisError:  # the person still gets the numbers; the sweeper's reminder alerts staff later
+        log.error("could not queue the pause and the alerts", extra={"case": case.id})
     back_at = staff_back_at(svc, language)
     if back_at:
         texts = texts + [svc.render("handoff_after_hours", language, back_at=back_at)]
