@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from redis.exceptions import RedisError
 
 from bot.conversation.pipeline import handle_inbound
+from bot.core.deadline import Deadline
 from bot.core.identity import opaque_key
 from bot.core.rate_limit import Limit, RateLimiter
 from bot.core.services import Services, get_services
@@ -61,8 +62,9 @@ def fallback_language(svc: Services, text: str) -> str:
 
 @bp.post("/webhooks/twilio")
 def twilio_webhook() -> Response:
-    """Receive an SMS or WhatsApp message from Twilio and answer with TwiML."""
+    """Receive an SMS or WhatsApp message from Twilio and answer with TwiML, within WEBHOOK_DEADLINE_SECONDS."""
     svc = get_services()
+    deadline = Deadline.after(svc.settings.webhook_deadline_seconds)
     if request.content_length and request.content_length > svc.settings.max_body_bytes:
         abort(413)
     form_encoded = request.mimetype == "application/x-www-form-urlencoded"
@@ -84,11 +86,11 @@ def twilio_webhook() -> Response:
         abort(400, str(exc))
     started = time.perf_counter()
     try:
-        replies = handle_inbound(svc, message)
+        replies = handle_inbound(svc, message, deadline)
     except Exception as exc:  # noqa: BLE001 - Twilio must never see a 500
         log.error("pipeline failed; sent hotline fallback", extra={"error": type(exc).__name__})
         replies = [svc.render("hotline_fallback", fallback_language(svc, message.reply_text))]
-    log.info("answered", extra={"channel": adapter.name, "count": len(replies),
+    log.info("answered", extra={"channel": adapter.name, "count": len(replies), "late": deadline.passed,
                                 "latency_ms": round((time.perf_counter() - started) * 1000, 1)})
     return Response(adapter.render_reply(replies), mimetype=TWIML)
 

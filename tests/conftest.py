@@ -7,8 +7,9 @@ import os
 import secrets
 import tempfile
 import threading
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.job import Job
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -31,7 +34,8 @@ from bot.conversation.pipeline import handle_inbound
 from bot.core.services import Services, build_services
 from bot.core.settings import Settings
 from bot.handoff.cases import Case
-from bot.tools.stack import Child, free_port, latest_model, rasa_children, rasa_env, wait_until
+from bot.handoff.jobs import job_queue, running_with
+from bot.tools.stack import VENV_BIN, Child, free_port, latest_model, rasa_children, rasa_env, wait_until
 from tests.fakes import FakeRasa, RecordingOutbound
 from tests.twilio_api import TwilioApiStandIn
 from webhooks.base import InboundMessage
@@ -50,6 +54,7 @@ AUTH_TOKEN = "test-twilio-auth-token"
 RASA_TOKEN = "test-rasa-token"
 STAFF_API_TOKEN = "test-staff-api-token"
 LANTERN_NUMBER = "+254700999000"
+ONCALL_NUMBER = "+254799000111"
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -58,7 +63,7 @@ def make_settings(**overrides: object) -> Settings:
         testing=True, public_url=PUBLIC_URL, twilio_auth_token=AUTH_TOKEN, redis_url=TEST_REDIS_URL,
         rasa_token=RASA_TOKEN, staff_api_token=STAFF_API_TOKEN, twilio_sms_from=LANTERN_NUMBER,
         twilio_whatsapp_from="+14155238886", secret_key="test-secret-key", sender_hash_key="test-hash-key",
-        rasa_timeout_seconds=10.0, log_level="INFO", database_url=TEST_DATABASE_URL,
+        rasa_timeout_seconds=10.0, log_level="INFO", database_url=TEST_DATABASE_URL, job_retry_intervals=(0,),
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -140,7 +145,7 @@ def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
     gateway_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     settings = make_settings(
         rasa_urls=(f"http://127.0.0.1:{rasa_port}",), actions_url=f"http://127.0.0.1:{actions_port}",
-        twilio_api_base_url=twilio_api.url,
+        twilio_api_base_url=twilio_api.url, oncall_numbers=(ONCALL_NUMBER,),
     )
     app = create_app(settings)
     server = serve(app, gateway_port)
@@ -148,6 +153,7 @@ def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
     env = rasa_env({**os.environ, **settings.as_env()}, TEST_REDIS_URL, f"{gateway_url}/nlg",
                    settings.actions_url)
     children = rasa_children(env, latest_model(), [rasa_port], actions_port, RASA_TOKEN)
+    children.append(worker_child(settings))
     for child in children:
         child.start(echo=False)
     try:
@@ -160,6 +166,52 @@ def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
         for child in children:
             child.stop()
         server.shutdown()
+
+
+def worker_child(settings: Settings) -> Child:
+    """Describe a real `lantern worker` process on the test settings (as `make run` starts it)."""
+    return Child("worker", [str(VENV_BIN / "python"), "-m", "bot.tools.cli", "worker"],
+                 {**os.environ, **settings.as_env()})
+
+
+class CountingWorker(SimpleWorker):
+    """RQ's in-process worker, counting the jobs it runs."""
+
+    ran = 0
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Run one job and count it."""
+        self.ran += 1
+        super().execute_job(job, queue)
+
+
+def run_jobs(svc: Services) -> int:
+    """Run every queued job now with a real RQ worker in this process (burst), as `lantern worker`
+    would; return how many jobs it ran (retries included)."""
+    worker = CountingWorker([job_queue(svc)], connection=svc.job_redis)
+    with running_with(svc):
+        worker.work(burst=True, logging_level="WARNING")
+    return worker.ran
+
+
+def wait_for(check: Callable[[], object], timeout: float = 20.0) -> bool:
+    """Poll a check until it is true (a queued job has run) or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return bool(check())
+
+
+def sent_to(stack: Stack, number: str, since: int = 0, count: int = 1, timeout: float = 20.0) -> list[dict[str, str]]:
+    """Wait until the worker has sent `count` messages to a number (after index `since` of the Twilio
+    stand-in's list), and return every message sent to it since."""
+    def found() -> list[dict[str, str]]:
+        return [m for m in stack.twilio_api.sent[since:] if m["To"] == number]
+
+    wait_for(lambda: len(found()) >= count, timeout)
+    return found()
 
 
 @pytest.fixture
@@ -343,6 +395,10 @@ class Pipeline:
                                  message_id="SM" + secrets.token_hex(16), **fields)  # type: ignore[arg-type]
         return handle_inbound(self.svc, message)
 
+    def run_jobs(self) -> int:
+        """Run the jobs the pipeline queued (alerts, Rasa pause, messages), as the worker would."""
+        return run_jobs(self.svc)
+
     def person(self, sender: str = "+254711000001") -> str:
         """Return the keyed hash standing for a number."""
         return self.svc.person_id(sender)
@@ -363,7 +419,7 @@ class Pipeline:
 @pytest.fixture(scope="session")
 def fast_services() -> Services:
     """Services built once for the fast tests, on their own Redis database."""
-    return build_services(make_settings(redis_url=FAST_REDIS_URL, oncall_numbers=("+254799000111",)))
+    return build_services(make_settings(redis_url=FAST_REDIS_URL, oncall_numbers=(ONCALL_NUMBER,)))
 
 
 @pytest.fixture

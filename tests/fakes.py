@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,20 +33,26 @@ class FakeRasa:
     """Answer like Rasa with the gateway's renderer; record every call.
 
     `answers` maps a whole message text to response names (free text the fake does not
-    know gets "not understood"); `down` makes every call fail like an unreachable server.
+    know gets "not understood"); `down` makes every call fail like an unreachable server;
+    `delay` makes it answer that many seconds late (a caller's time limit runs out first).
     """
 
     render: Callable[[str, str], str]
     answers: dict[str, list[str]] = field(default_factory=dict)
     confidence: dict[str, float] = field(default_factory=dict)  # message text -> the NLU's confidence
     down: bool = False
+    delay: float = 0.0
     sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     events: list[tuple[str, str]] = field(default_factory=list)
 
-    def send(self, sender: str, text: str, metadata: dict[str, Any]) -> RasaReply:
-        """Record a message and answer it."""
+    def send(self, sender: str, text: str, metadata: dict[str, Any], within: float | None = None) -> RasaReply:
+        """Record a message and answer it (after the delay, unless the time given runs out first)."""
         if self.down:
             raise RasaUnavailable("ConnectionError")
+        if self.delay:
+            time.sleep(min(self.delay, within if within is not None else self.delay))
+            if within is not None and within < self.delay:
+                raise RasaUnavailable("ReadTimeout")
         self.sent.append((sender, text, metadata))
         if text.startswith("/"):
             responses = INTENT_RESPONSES.get(text[1:], ["utter_not_understood"])
@@ -72,7 +79,7 @@ class FakeRasa:
         """Record a restart."""
         self._event("restart", sender)
 
-    def start_new_session(self, sender: str) -> None:
+    def start_new_session(self, sender: str, within: float | None = None) -> None:
         """Record a new session."""
         self._event("session", sender)
 

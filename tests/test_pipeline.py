@@ -129,6 +129,8 @@ def test_an_nlu_escalation_opens_a_case_pauses_rasa_and_alerts_on_call(pipeline:
     assert replies[0] == pipeline.render("utter_escalate_normal")
     case = pipeline.case()
     assert case is not None and case.priority == "normal" and case.status == "open"
+    assert pipeline.rasa.events == [] and pipeline.outbound.sent == []  # queued: the reply did not wait
+    assert pipeline.run_jobs() == 2
     assert ("pause", pipeline.person()) in pipeline.rasa.events
     assert pipeline.outbound.sent and pipeline.outbound.sent[0][1] == "+254799000111"
     assert case.id in pipeline.outbound.sent[0][2] and "+2547" not in pipeline.outbound.sent[0][2]

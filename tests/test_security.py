@@ -191,6 +191,7 @@ def test_nobody_writes_to_a_person_who_is_not_safe_until_they_write_again(pipeli
         staff_reply(pipeline.svc, case, "amina", "Hello, are you safe?")
     assert not notify_person(pipeline.svc, case, "handoff_waiting")
     assert pipeline.outbound.window_open(pipeline.person())[0] is False
+    pipeline.run_jobs()
     sent_to_person = [m for m in pipeline.outbound.sent if m[1] == "+254711000001"]
     assert sent_to_person == []
     pipeline.clock.advance(60)
@@ -199,6 +200,7 @@ def test_nobody_writes_to_a_person_who_is_not_safe_until_they_write_again(pipeli
     if quiet_word == "exit":  # the exit word closed the case: staff wait for a new one
         return
     staff_reply(pipeline.svc, case, "amina", "Hello, are you safe?")
+    pipeline.run_jobs()
     assert pipeline.outbound.sent[-1][1:] == ("+254711000001", "Hello, are you safe?")
 
 
@@ -212,6 +214,7 @@ def test_the_console_says_why_and_hides_the_reply_box(pipeline: Pipeline, consol
     assert 'id="reply-text"' not in page and "not safe to text" in page
     console.post(f"/staff/cases/{case.id}/claim")
     console.post(f"/staff/cases/{case.id}/reply", text="hello")
+    pipeline.run_jobs()
     assert pipeline.outbound.sent == [m for m in pipeline.outbound.sent if m[1] != "+254711000001"]
 
 

@@ -122,6 +122,7 @@ def test_a_staff_reply_is_refused_while_the_person_said_it_is_not_safe(pipeline:
     assert case is not None and case.silenced
     with pytest.raises(OutboundRefused) as refused:
         staff_reply(pipeline.svc, case, "amina", "Hello, are you safe?")
+    pipeline.run_jobs()
     assert refused.value.code == "unsafe" and pipeline.outbound.sent[-1][1] != "+254711000001"
     amina = console(pipeline, "amina")
     amina.post(f"/staff/cases/{case.id}/claim")
@@ -136,6 +137,7 @@ def test_a_staff_reply_is_refused_while_the_person_said_it_is_not_safe(pipeline:
     case = pipeline.case()
     assert case is not None and not case.silenced
     staff_reply(pipeline.svc, case, "amina", "I am here.")
+    pipeline.run_jobs()
     assert pipeline.outbound.sent[-1][2] == "I am here."
 
 
@@ -238,6 +240,7 @@ def test_a_resource_goes_to_the_person_in_their_language_by_the_bots_renderer(pi
     sent = amina.client.post(f"/staff/cases/{case.id}/send-resource",
                              data={"csrf_token": amina.csrf, "resource": resource.group(1)}, headers=JSON)
     assert sent.get_json() == {"ok": True, "redirect": None}
+    pipeline.run_jobs()
     body = pipeline.outbound.sent[-1][2]
     assert body.startswith(pipeline.render("resources_header", "ar"))
     assert pipeline.render("category_legal", "ar") in body and "Coast Legal Aid Clinic" in body

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from redis.exceptions import LockError
 
 from bot.conversation.answers import Reading, menu_options
 from bot.conversation.keywords import KeywordMatch, match_keyword
 from bot.conversation.people import PersonState
 from bot.conversation.risk import RiskFinding, screen
+from bot.core.deadline import Deadline
 from bot.core.identity import opaque_key
 from bot.core.rate_limit import Limit, RateLimiter
 from bot.core.services import Services
@@ -29,12 +34,21 @@ RASA_SESSION_TURNS = 10
 ALWAYS_AVAILABLE = {"stop", "start", "help", "delete", "exit"}
 
 
-def handle_inbound(svc: Services, msg: InboundMessage) -> list[str]:
-    """Answer one message: dedupe, limit, keywords, handoff, language, Rasa, escalate."""
+def handle_inbound(svc: Services, msg: InboundMessage, deadline: Deadline | None = None) -> list[str]:
+    """Answer one message: dedupe, one at a time per person, then answer it before the deadline."""
+    deadline = deadline or Deadline.after(svc.settings.webhook_deadline_seconds)
     person = svc.person_id(msg.sender)
     if not first_delivery(svc, msg):
         log.info("duplicate delivery ignored", extra={"person": person[:8]})
         return []
+    with persons_turn(svc, person, deadline) as my_turn:
+        if not my_turn:
+            return answer_while_busy(svc, msg, person)
+        return answer(svc, msg, person, deadline)
+
+
+def answer(svc: Services, msg: InboundMessage, person: str, deadline: Deadline) -> list[str]:
+    """Limit, keywords, handoff, language, Rasa (in the time left), escalate."""
     state = remember_contact(svc, person)
     if over_rate_limit(svc, person):
         return rate_limit_reply(svc, person, state)
@@ -42,7 +56,7 @@ def handle_inbound(svc: Services, msg: InboundMessage) -> list[str]:
     case = svc.cases.current_for(person)
     staff_own_chat = case is not None and case.active
     if keyword and (keyword.action in ALWAYS_AVAILABLE or not staff_own_chat):
-        return run_keyword(svc, msg, person, state, keyword)
+        return run_keyword(svc, msg, person, state, keyword, deadline)
     reading = read_message(svc, msg, state)
     risk = None if reading.short else screen_message(svc, msg, state)
     if staff_own_chat and case is not None:
@@ -54,11 +68,47 @@ def handle_inbound(svc: Services, msg: InboundMessage) -> list[str]:
         return choice.before
     svc.people.record_turn(person, "user", msg.transcript_text())
     forced = "menu" if choice.picked_from_menu else None
-    replies = choice.before + converse(svc, msg, person, state, choice.language, risk, reading, forced) + choice.after
+    replies = choice.before + converse(svc, msg, person, state, choice.language, risk, reading, deadline, forced)
+    replies += choice.after
     replies += hotline_if_asked(svc, state, reading, choice.language, replies)
     for text in replies:
         svc.people.record_turn(person, "bot", text)
     return replies
+
+
+@contextmanager
+def persons_turn(svc: Services, person: str, deadline: Deadline) -> Iterator[bool]:
+    """Hold the person's lock while one of their messages is handled (two at once are handled one
+    after the other); yield False when it could not be had before the deadline. The lock expires
+    by itself should its holder die."""
+    lock = svc.redis.lock(svc.keys.person_lock(person), timeout=2 * svc.settings.webhook_deadline_seconds,
+                          sleep=0.05, blocking_timeout=deadline.remaining())
+    acquired = lock.acquire()
+    try:
+        yield bool(acquired)
+    finally:
+        if acquired:
+            try:
+                lock.release()
+            except LockError:
+                log.warning("person lock expired while a message was handled", extra={"person": person[:8]})
+
+
+def answer_while_busy(svc: Services, msg: InboundMessage, person: str) -> list[str]:
+    """Time ran out waiting for the person's earlier message: keep this one where staff will see it
+    (their open case, else their recent turns, which a case opened later starts from), keep the
+    contact window open, and give the hotline (after STOP, only when the message looks like danger)."""
+    state = svc.people.load(person)
+    svc.people.update(person, last_inbound=svc.clock())
+    case = svc.cases.current_for(person)
+    if case is not None and case.active:
+        svc.cases.add_turn(case, "user", msg.transcript_text())
+    else:
+        svc.people.record_turn(person, "user", msg.transcript_text())
+    if state.opted_out and screen_message(svc, msg, state) is None:
+        return []
+    log.warning("person busy until the deadline: hotline sent", extra={"person": person[:8]})
+    return [svc.render("hotline_fallback", state.language or svc.registry.default)]
 
 
 def read_message(svc: Services, msg: InboundMessage, state: PersonState) -> Reading:
@@ -115,7 +165,7 @@ def rate_limit_reply(svc: Services, person: str, state: PersonState) -> list[str
 
 
 def run_keyword(
-    svc: Services, msg: InboundMessage, person: str, state: PersonState, keyword: KeywordMatch
+    svc: Services, msg: InboundMessage, person: str, state: PersonState, keyword: KeywordMatch, deadline: Deadline,
 ) -> list[str]:
     """Carry out STOP, START, HELP, DELETE, EXIT, LANGUAGE or MENU."""
     language = state.language or keyword.language
@@ -136,7 +186,7 @@ def run_keyword(
     if keyword.action == "language":
         return language_menu(svc, person, language)
     svc.people.update(person, language=language, menu=None)
-    return converse(svc, msg, person, state, language, None, Reading(), forced_intent="menu")
+    return converse(svc, msg, person, state, language, None, Reading(), deadline, forced_intent="menu")
 
 
 def erase_person(svc: Services, person: str) -> None:
@@ -266,9 +316,9 @@ def dialogue_input(
 
 def converse(
     svc: Services, msg: InboundMessage, person: str, state: PersonState, language: str,
-    risk: RiskFinding | None, reading: Reading, forced_intent: str | None = None,
+    risk: RiskFinding | None, reading: Reading, deadline: Deadline, forced_intent: str | None = None,
 ) -> list[str]:
-    """Ask Rasa what to say (or answer a gateway menu choice) and escalate when needed."""
+    """Ask Rasa what to say in the time left (or answer a gateway menu choice) and escalate when needed."""
     user_input, extra = ("/" + forced_intent, {}) if forced_intent else dialogue_input(svc, msg, state, reading)
     if user_input.startswith("/") and user_input[1:] in GATEWAY_INTENTS:
         return gateway_choice(svc, person, language, user_input[1:])
@@ -278,7 +328,7 @@ def converse(
         svc.people.update(person, menu=None)
     try:
         reply = svc.rasa.send(person, user_input, {"language": language, "channel": msg.channel,
-                                                   "country": msg.sender_country, **extra})
+                                                   "country": msg.sender_country, **extra}, deadline.remaining())
     except RasaUnavailable as exc:
         log.warning("rasa unavailable", extra={"error": str(exc)})
         if risk is None:
@@ -290,7 +340,7 @@ def converse(
     if priority is not None:
         return rules.escalate(svc, msg, person, language, priority, reply, risk)
     remember_menu(svc, person, reply.responses)
-    keep_rasa_session_short(svc, person)
+    keep_rasa_session_short(svc, person, deadline)
     return reply.texts
 
 
@@ -315,12 +365,12 @@ def gate_escalation(
     return reply, priority, risk
 
 
-def keep_rasa_session_short(svc: Services, person: str) -> None:
+def keep_rasa_session_short(svc: Services, person: str, deadline: Deadline) -> None:
     """Start a new Rasa session every few turns: the menus carry the context, and Rasa's
     rule prediction slows down with every event in the current session."""
     if svc.people.count_turn(person) % RASA_SESSION_TURNS == 0:
         try:
-            svc.rasa.start_new_session(person)
+            svc.rasa.start_new_session(person, deadline.remaining())
         except RasaUnavailable:
             log.warning("could not start a new rasa session")
 

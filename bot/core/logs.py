@@ -9,7 +9,7 @@ import sys
 
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 SAFE_FIELDS = ("person", "case", "channel", "language", "priority", "intent", "error", "status",
-               "latency_ms", "component", "staff", "action", "count")
+               "latency_ms", "component", "staff", "action", "count", "code", "late", "job")
 
 
 def scrub(text: str) -> str:

@@ -16,7 +16,7 @@ from bot.conversation.people import People
 from bot.core.database import Database
 from bot.core.identity import Vault, open_vault, sender_key
 from bot.core.settings import ROOT, Settings
-from bot.core.store import Keys, connect
+from bot.core.store import Keys, connect, connect_for_jobs
 from bot.dialogue.client import RasaClient
 from bot.handoff.cases import CaseStore
 from bot.handoff.outbound import Outbound
@@ -48,6 +48,7 @@ class Services:
     outbound: Outbound
     desk: ResourceDesk
     answers: Answers
+    job_redis: Redis  # bytes, not text: what RQ needs for the job queue
     clock: Callable[[], float] = field(default=time.time)
 
     def person_id(self, number: str) -> str:
@@ -99,10 +100,12 @@ def build_services(settings: Settings, redis: Redis | None = None, db: Database 
         menus=Menus.load(ROOT / "domain" / "menus.yml"),
         people=people,
         cases=cases,
-        rasa=RasaClient(settings.rasa_urls, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
+        rasa=RasaClient(settings.rasa_urls, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds,
+                        settings.rasa_connect_timeout_seconds),
         outbound=Outbound(settings, people, cases),
         desk=build_desk(settings, redis, keys, registry),
         answers=Answers(registry),
+        job_redis=connect_for_jobs(settings.redis_url),
     )
 
 

@@ -58,6 +58,13 @@ class Settings:
     rasa_token: str = "dev-rasa-token-change-me"
     actions_url: str = "http://127.0.0.1:5055"
     rasa_timeout_seconds: float = 8.0
+    rasa_connect_timeout_seconds: float = 2.0
+    webhook_deadline_seconds: float = 10.0
+    twilio_timeout_seconds: float = 10.0
+    job_timeout_seconds: int = 60
+    job_retries: int = 5
+    job_retry_intervals: tuple[int, ...] = (10, 30, 60, 120, 300)
+    job_failure_ttl_seconds: int = 7 * 24 * 3600
     secret_key: str = "dev-secret-key-change-me"
     sender_hash_key: str = "dev-sender-hash-key-change-me"
     encryption_keys: tuple[str, ...] = ()
@@ -111,7 +118,7 @@ class Settings:
 
     def as_env(self) -> dict[str, str]:
         """Express the settings as the environment variables from_env reads (for child processes)."""
-        return {item.name.upper(): ",".join(value) if isinstance(value := getattr(self, item.name), tuple)
+        return {item.name.upper(): ",".join(map(str, value)) if isinstance(value := getattr(self, item.name), tuple)
                 else str(value) for item in fields(self)}
 
     def validate(self) -> None:
@@ -127,6 +134,10 @@ class Settings:
                                 "must never be answered while anything about the person is kept")
         if not self.rasa_key_prefix.isalnum():
             raise SettingsError("RASA_KEY_PREFIX must be letters and digits only (Rasa ignores any other prefix)")
+        if not 1 <= self.webhook_deadline_seconds <= 14:
+            raise SettingsError("WEBHOOK_DEADLINE_SECONDS must be between 1 and 14 (Twilio waits 15 s)")
+        if self.job_retries < 1 or not self.job_retry_intervals or min(self.job_retry_intervals) < 0:
+            raise SettingsError("JOB_RETRIES must be positive and JOB_RETRY_INTERVALS non-negative seconds")
         if self.case_transcript_turns < 1:
             raise SettingsError("CASE_TRANSCRIPT_TURNS must be positive")
         if self.proxy_hops < 0:
@@ -165,6 +176,8 @@ class Settings:
 def _parse(name: str, kind: str, raw: str) -> object:
     """Convert one environment value to the type of its field."""
     try:
+        if "tuple[int" in kind:
+            return tuple(int(item) for item in _list(raw))
         if "tuple" in kind:
             return _list(raw)
         if "bool" in kind:

@@ -12,6 +12,11 @@ def connect(url: str) -> Redis:
     )
 
 
+def connect_for_jobs(url: str) -> Redis:
+    """Open a Redis client that returns bytes, as RQ needs (job data is pickled)."""
+    return Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
+
+
 class Keys:
     """Build Redis key names; every key about a person ends with their keyed hash."""
 
@@ -39,6 +44,38 @@ class Keys:
     def transcript(self, person: str) -> str:
         """Key of a person's recent encrypted turns."""
         return f"{self.prefix}transcript:{person}"
+
+    def person_lock(self, person: str) -> str:
+        """Key of the lock held while one of a person's messages is handled (one at a time)."""
+        return f"{self.prefix}lock:person:{person}"
+
+    def job_queue(self, name: str) -> str:
+        """Name of an RQ queue (RQ adds its own `rq:queue:`), behind the prefix."""
+        return f"{self.prefix}{name}"
+
+    def job(self, name: str) -> str:
+        """RQ job id of a named job (case ids and counters, never a number), behind the prefix."""
+        return f"{self.prefix}job:{name}"
+
+    def job_enqueued(self, name: str) -> str:
+        """Key marking that a named job was enqueued (a duplicate enqueue is a no-op)."""
+        return f"{self.prefix}job:{name}:enqueued"
+
+    def job_text(self, name: str) -> str:
+        """Key of a queued message's encrypted text, deleted once its job is done."""
+        return f"{self.prefix}job:{name}:text"
+
+    def job_sending(self, name: str) -> str:
+        """Key claimed while a named job's message is being handed to Twilio (expires by itself)."""
+        return f"{self.prefix}job:{name}:sending"
+
+    def job_sent(self, name: str) -> str:
+        """Key marking that a named job's message reached Twilio (a retried job does not send again)."""
+        return f"{self.prefix}job:{name}:sent"
+
+    def rasa_pause_lock(self, case_id: str) -> str:
+        """Key of the lock that keeps a case's pause and resume jobs from overtaking each other."""
+        return f"{self.prefix}lock:rasa:{case_id}"
 
     def rate(self, person: str, window: str) -> str:
         """Key of a person's message counter in a time window."""

@@ -24,11 +24,13 @@ class RasaReply:
 class RasaClient:
     """Talk to one Rasa server over HTTP with a shared connection pool."""
 
-    def __init__(self, base_urls: tuple[str, ...], token: str, actions_url: str, timeout: float) -> None:
+    def __init__(self, base_urls: tuple[str, ...], token: str, actions_url: str, timeout: float,
+                 connect_timeout: float = 2.0) -> None:
         self.base_urls = tuple(url.rstrip("/") for url in base_urls)
         self.actions_url = actions_url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.connect_timeout = connect_timeout
         self.http = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
         self.http.mount("http://", adapter)
@@ -38,13 +40,20 @@ class RasaClient:
         """Pick the Rasa server for a conversation (stable per sender; all share Redis)."""
         return self.base_urls[int(sender[:8], 16) % len(self.base_urls)]
 
-    def send(self, sender: str, text: str, metadata: dict[str, Any]) -> RasaReply:
-        """Send one message through Rasa's REST channel and collect its reply."""
+    def timeouts(self, within: float | None = None) -> tuple[float, float]:
+        """Return (connect, read) timeouts, cut to the time left when a deadline is given."""
+        read = self.timeout if within is None else min(self.timeout, within)
+        if read <= 0:
+            raise RasaUnavailable("deadline passed")
+        return min(self.connect_timeout, read), read
+
+    def send(self, sender: str, text: str, metadata: dict[str, Any], within: float | None = None) -> RasaReply:
+        """Send one message through Rasa's REST channel and collect its reply (within seconds, if given)."""
         try:
             response = self.http.post(
                 f"{self.server_for(sender)}/webhooks/rest/webhook",
                 json={"sender": sender, "message": text, "metadata": metadata},
-                timeout=self.timeout,
+                timeout=self.timeouts(within),
             )
             response.raise_for_status()
             items = response.json()
@@ -63,14 +72,15 @@ class RasaClient:
             raise RasaUnavailable("empty answer")
         return reply
 
-    def append_event(self, sender: str, event: dict[str, Any] | list[dict[str, Any]]) -> None:
+    def append_event(self, sender: str, event: dict[str, Any] | list[dict[str, Any]],
+                     within: float | None = None) -> None:
         """Append one event or a list of events (pause, resume, restart...) to a tracker."""
         try:
             response = self.http.post(
                 f"{self.server_for(sender)}/conversations/{sender}/tracker/events",
                 params={"token": self.token, "include_events": "NONE"},
                 json=event,
-                timeout=self.timeout,
+                timeout=self.timeouts(within),
             )
             response.raise_for_status()
         except requests.RequestException as exc:
@@ -88,10 +98,10 @@ class RasaClient:
         """Clear a conversation's dialogue state."""
         self.append_event(sender, {"event": "restart"})
 
-    def start_new_session(self, sender: str) -> None:
+    def start_new_session(self, sender: str, within: float | None = None) -> None:
         """Start a fresh Rasa session so rule prediction stays fast in long conversations."""
-        self.append_event(sender, [{"event": "session_started"}, {"event": "action", "name": "action_listen"}])
-
+        self.append_event(sender, [{"event": "session_started"}, {"event": "action", "name": "action_listen"}],
+                          within)
 
     def component_states(self) -> dict[str, str]:
         """Return 'up' or 'down' for the Rasa server and the action server."""
@@ -99,7 +109,7 @@ class RasaClient:
         checks = [("rasa", f"{url}/") for url in self.base_urls] + [("actions", f"{self.actions_url}/health")]
         for name, url in checks:
             try:
-                ok = self.http.get(url, timeout=2).ok
+                ok = self.http.get(url, timeout=(self.connect_timeout, 2)).ok
             except requests.RequestException:
                 ok = False
             states[name] = "up" if ok and states.get(name, "up") == "up" else "down"

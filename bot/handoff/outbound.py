@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from requests import RequestException
 from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.conversation.people import People
@@ -26,6 +28,10 @@ class OutboundRefused(RuntimeError):
         self.code = code
 
 
+class OutboundFailed(OutboundRefused):
+    """Twilio could not be reached or refused the request: worth retrying later (a job does)."""
+
+
 @dataclass(frozen=True)
 class SentMessage:
     """A message Twilio accepted."""
@@ -35,8 +41,9 @@ class SentMessage:
 
 
 def twilio_client(settings: Settings) -> Client:
-    """Build twilio's Client, pointed at the configured API base URL."""
-    client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
+    """Build twilio's Client, pointed at the configured API base URL, with a timeout on every request."""
+    http_client = TwilioHttpClient(timeout=settings.twilio_timeout_seconds)
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client)
     client.api.base_url = settings.twilio_api_base_url.rstrip("/")
     return client
 
@@ -115,8 +122,8 @@ class Outbound:
             message = self.client.messages.create(
                 to=adapter.address(number), from_=adapter.address(sender), body=adapter.prepare(body)
             )
-        except TwilioException as exc:
+        except (TwilioException, RequestException) as exc:
             log.warning("outbound failed", extra={"channel": channel, "error": type(exc).__name__})
-            raise OutboundRefused("Twilio refused the message; try again later.") from exc
+            raise OutboundFailed("Twilio refused the message; try again later.") from exc
         log.info("outbound sent", extra={"channel": channel})
         return SentMessage(str(message.sid), str(message.status))

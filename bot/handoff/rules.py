@@ -13,8 +13,9 @@ from bot.conversation.answers import Reading
 from bot.conversation.people import PersonState
 from bot.conversation.risk import RiskFinding, higher_priority
 from bot.core.services import Services
-from bot.dialogue.client import RasaReply, RasaUnavailable
-from bot.handoff.cases import Case
+from bot.dialogue.client import RasaReply
+from bot.handoff import jobs
+from bot.handoff.cases import ACTIVE, Case
 from bot.handoff.contact import reply_block
 from bot.handoff.hours import OperatingHours
 from bot.handoff.outbound import OutboundRefused
@@ -52,7 +53,7 @@ def escalate(
     svc: Services, msg: InboundMessage, person: str, language: str, priority: str,
     reply: RasaReply, risk: RiskFinding | None,
 ) -> list[str]:
-    """Open (or reopen) a case, pause the bot, alert staff and tell the person."""
+    """Open (or reopen) a case, queue pausing the bot and alerting staff, and tell the person."""
     rasa_matches = bool(reply.responses) and ESCALATING_RESPONSES.get(reply.responses[0]) == priority
     texts = reply.texts if rasa_matches else escalation_texts(svc, language, priority)
     source = "screen+nlu" if risk and rasa_matches else "screen" if risk else "nlu"
@@ -60,12 +61,12 @@ def escalate(
     case = open_case(svc, msg, person, language, priority, reason)
     for text in texts:
         svc.cases.add_turn(case, "bot", text)
-    try:
-        svc.rasa.pause(person)
-    except RasaUnavailable:
-        log.warning("could not pause rasa", extra={"case": case.id})
     svc.people.update(person, menu=SAFETY_CHECK if priority != "normal" else None)
-    alert_on_call(svc, case, "new")
+    try:
+        jobs.sync_rasa_pause(svc, case)
+        alert_on_call(svc, case, "new")
+    except RedisError:  # the person still gets the numbers; the sweeper's reminder alerts staff later
+        log.error("could not queue the pause and the alerts", extra={"case": case.id})
     back_at = staff_back_at(svc, language)
     if back_at:
         texts = texts + [svc.render("handoff_after_hours", language, back_at=back_at)]
@@ -156,57 +157,48 @@ def staff_back_at(svc: Services, language: str) -> str | None:
 
 
 def alert_on_call(svc: Services, case: Case, what: str) -> None:
-    """Alert on-call staff phones with only the case id and priority."""
-    for number in svc.settings.oncall_numbers:
-        try:
-            svc.outbound.send_to_staff(number, f"Lantern: {what} {case.priority} case {case.id}")
-        except OutboundRefused:
-            log.warning("on-call alert not sent", extra={"case": case.id})
+    """Queue alerts to on-call staff phones with only the case id and priority."""
+    jobs.alert_on_call(svc, case, what)
 
 
 def staff_reply(svc: Services, case: Case, author: str, text: str) -> None:
-    """Send a staff member's reply to the person (safety- and window-checked) and log it on the case.
+    """Check that a staff member's reply may go out now, log it on the case and queue sending it.
 
     The checks read the case as stored now, not the copy the console loaded: the person may have
-    written, or said it is not safe, since."""
+    written, or said it is not safe, since. A refusal is raised at once (the console shows it);
+    the send job checks the gate again, and puts a send that fails after its retries on the
+    case timeline (`reply_failed`)."""
     case = svc.cases.get(case.id) or case
     code, reason = reply_block(svc, case)
-    number = svc.cases.contact_number(case)
-    if code or not number:
+    if code or not svc.cases.contact_number(case):
         raise OutboundRefused(reason or "This case has no contact number (erased or closed).", code or "no_contact")
-    svc.outbound.send_to_person(case.person, number, case.channel, text)
     svc.cases.add_turn(case, "staff", text, author=author)
+    jobs.queue_message(svc, case, text, author)
 
 
 def notify_person(svc: Services, case: Case, key: str) -> bool:
-    """Send the person a localized handoff notice; False when it may not be sent."""
-    if case.safe_to_text == "no":
+    """Queue a localized handoff notice to the person; False when it may not be sent now."""
+    if case.safe_to_text == "no" or not svc.cases.contact_number(case):
         return False
-    number = svc.cases.contact_number(case)
-    if not number:
+    code, _ = svc.outbound.window_state(case.person)
+    if code:
         return False
     text = svc.render(key, case.language)
-    try:
-        svc.outbound.send_to_person(case.person, number, case.channel, text)
-    except OutboundRefused:
-        return False
-    svc.cases.add_turn(case, "bot", text)
+    if jobs.queue_message(svc, case, text, "bot", once_as=key):
+        svc.cases.add_turn(case, "bot", text)
     return True
 
 
 def close_case(svc: Services, case: Case, author: str, outcome: str, summary: str = "") -> None:
-    """Close a case with an outcome (and a short summary for its timeline), resume the bot, tell the person."""
-    svc.cases.update(case, "closed", by=author, detail=summary, status="closed", outcome=outcome,
-                     closed_at=svc.clock())
-    try:
-        svc.rasa.resume(case.person)
-    except RasaUnavailable:
-        log.warning("could not resume rasa", extra={"case": case.id})
+    """Close a case with an outcome (and a short summary for its timeline), queue resuming the bot, tell the person."""
+    svc.cases.update(case, "closed", by=author, detail=summary, expect={"status": ACTIVE}, status="closed",
+                     outcome=outcome, closed_at=svc.clock())  # CaseConflict when someone closed it first
+    jobs.sync_rasa_pause(svc, case)
     notify_person(svc, case, "handoff_closed")
 
 
 def remind_unclaimed(svc: Services) -> int:
-    """Re-alert staff and give the person the hotline for cases unclaimed too long."""
+    """Mark cases unclaimed too long and queue re-alerting staff and giving the person the hotline."""
     reminded = 0
     try:
         cases = svc.cases.queue()

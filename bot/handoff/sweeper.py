@@ -1,4 +1,5 @@
-"""Periodic handoff duties: remind about unclaimed cases, prune old ids from the case index (`make run`)."""
+"""Periodic handoff duties: mark unclaimed cases and queue their reminders (the worker sends them), prune
+old ids from the case index (`make run`)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def sweep_once(svc: Services) -> int:
-    """Run one round of reminders and prune the case index; log and survive any error."""
+    """Queue one round of reminders and prune the case index; log and survive any error."""
     try:
         svc.cases.purge_expired()
         count = remind_unclaimed(svc)

@@ -65,6 +65,8 @@ def event_labels() -> dict[str, str]:
         "transferred": _("Transferred by {by} to {to}"),
         "reminder": _("Unclaimed reminder sent to on-call staff"),
         "reply": _("Reply sent by {by}"),
+        "reply_failed": _("A message from {by} could not be delivered"),
+        "alert_failed": _("An on-call alert could not be sent"),
         "note": _("Note added by {by}"),
         "safe_to_text:yes": _("The person said it is safe to text"),
         "safe_to_text:no": _("The person said it is not safe to text"),

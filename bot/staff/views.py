@@ -392,7 +392,11 @@ def close(case_id: str) -> ResponseReturnValue:
     if outcome not in OUTCOMES or not summary:
         return refused(svc, case, 400, _("Choose an outcome and write a short summary to close this case."),
                        summary=summary)
-    close_case(svc, case, g.staff_user.username, outcome, summary)
+    try:
+        close_case(svc, case, g.staff_user.username, outcome, summary)
+    except CaseConflict:
+        case = load_case(svc, case_id)
+        return refused(svc, case, 409, not_allowed(case), summary=summary)
     audit(svc, g.staff_user.username, "close", case.id, detail=outcome)
     return done(case, url_for("staff.queue"))
 

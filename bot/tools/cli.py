@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("bot.tools.stack", "main", "start Redis (if needed), Rasa, actions, workers and the gateway"),
     "chat": ("bot.tools.chat", "main", "text the running gateway from the terminal, signed like Twilio"),
     "sweeper": ("bot.handoff.sweeper", "main", "remind staff about unclaimed cases, every few seconds"),
+    "worker": ("bot.handoff.worker", "main", "run queued jobs: on-call alerts, Rasa pause/resume, staff replies"),
     "staff-user": ("bot.staff.accounts", "main", "create a staff account"),
     "rotate-keys": ("bot.tools.key_rotation", "main", "re-encrypt stored data with the first ENCRYPTION_KEYS key"),
     "lang-check": ("bot.language.check", "main", "check every language's catalog, data and NLU examples"),
