@@ -68,11 +68,12 @@ def services(stack: Stack) -> Services:
 
 
 def clear_cases(svc: Services) -> None:
-    """Start from an empty queue (this suite's own Redis database)."""
-    keys = list(svc.redis.scan_iter(match=f"{svc.keys.prefix}case*", count=1000))
-    keys += list(svc.redis.scan_iter(match=f"{svc.keys.prefix}personcase*", count=1000))
-    if keys:
-        svc.redis.delete(*keys)
+    """Start from an empty queue (this test run's own database)."""
+    from bot.core.database import case_entries, cases
+
+    with svc.db.begin() as connection:
+        connection.execute(case_entries.delete())
+        connection.execute(cases.delete())
 
 
 def counsellor(svc: Services, prefix: str, languages: tuple[str, ...], role: str = "staff") -> str:

@@ -6,7 +6,7 @@ import pytest
 from redis import Redis
 
 from bot.core.services import get_services
-from bot.staff.accounts import AccountError, Accounts, username_id
+from bot.staff.accounts import AccountError, Accounts
 from tests.conftest import Stack, StaffBrowser, TwilioHarness, create_staff, new_number
 
 pytestmark = pytest.mark.stack
@@ -86,7 +86,7 @@ def test_accounts_need_strong_passwords_and_have_no_defaults(stack: Stack, redis
             accounts.create("roley", "long-enough-password", "admin")
         assert accounts.authenticate("admin", "admin") is None
         username, password = create_staff(stack)
-        stored = svc.redis.hget(svc.keys.staff_user(username_id(username)), "password")
+        stored = str(accounts._row(username)["password_hash"])  # type: ignore[index]
         assert stored.startswith("scrypt:131072:8:1$") and password not in stored
 
 
