@@ -9,13 +9,15 @@ supervisor, kills and restarts processes: `Processes.kill()` and `Processes.rest
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,23 @@ from bot.tools.stack import VENV_BIN, Child, free_port, latest_model, only, rasa
 WORKER_MODULE = ROOT / "bot" / "handoff" / "jobs.py"
 # Settings that exist only once the database lands; passed through so they reach the gateway then.
 FUTURE_SETTINGS = frozenset({"DATABASE_URL"})
+
+
+PROBLEM = re.compile(r"ERROR|CRITICAL|Traceback|WORKER TIMEOUT|Booting worker|\"level\": \"(error|warning)\"")
+
+
+class LogTally(list):  # type: ignore[type-arg]
+    """A child's kept output lines that also counts every problem line of the whole run."""
+
+    def __init__(self, lines: Iterable[str] = ()) -> None:
+        super().__init__(lines)
+        self.problems: Counter[str] = Counter()
+
+    def append(self, line: str) -> None:
+        """Keep a line; count it when it reports a problem (timestamps removed)."""
+        super().append(line)
+        if PROBLEM.search(line):
+            self.problems[re.sub(r'"ts": [\d.]+, |^\[[^]]*\] |^\S+ \S+ (?=ERROR)', "", line.strip())[:200]] += 1
 
 
 def redis_child(port: int, folder: Path) -> Child:
@@ -147,6 +166,10 @@ class Processes:
                                  "count": 1 + len(kids)}
         return sizes
 
+    def problems(self) -> dict[str, Counter[str]]:
+        """Return each process's problem log lines of the whole run, counted."""
+        return {c.name: c.lines.problems for c in self.children if isinstance(c.lines, LogTally)}
+
     def dead(self) -> list[str]:
         """Name the processes that have exited."""
         return [c.name for c in self.children if c.process and c.process.poll() is not None]
@@ -168,25 +191,32 @@ def stack_settings(gateway_ports: list[int], rasa_ports: list[int], actions_port
 
 @contextmanager
 def running_processes(gateways: int = 2, rasa_servers: int = 2, workers: int = 1, gateway_workers: int = 1,
-                      **overrides: object) -> Iterator[Processes]:
-    """Run a private Redis, N gateways, M Rasa servers, actions, the sweeper and workers; stop them after."""
-    gateway_ports = [free_port() for _ in range(gateways)]
+                      nlg_process: bool = False, **overrides: object) -> Iterator[Processes]:
+    """Run a private Redis, N gateways, M Rasa servers, actions, the sweeper and workers; stop them after.
+
+    Rasa's NLG callback goes to the first gateway, or with `nlg_process` to one more gunicorn
+    gateway that only serves those callbacks (no webhook reaches it)."""
+    gateway_ports = [free_port() for _ in range(gateways + nlg_process)]
     rasa_ports = [free_port() for _ in range(rasa_servers)]
     actions_port, redis_port = free_port(), free_port()
     settings = stack_settings(gateway_ports, rasa_ports, actions_port, redis_port, **overrides)
     gateway_urls = [f"http://127.0.0.1:{port}" for port in gateway_ports]
+    nlg_url = f"{gateway_urls.pop()}/nlg" if nlg_process else f"{gateway_urls[0]}/nlg"
     with tempfile.TemporaryDirectory(prefix="lantern-soak-") as folder:
         database_url = f"sqlite:///{folder}/lantern.db"
         env = {**os.environ, **settings.as_env(), "DATABASE_URL": database_url}
-        env = rasa_env(env, settings.redis_url, f"{gateway_urls[0]}/nlg", settings.actions_url)
+        env = rasa_env(env, settings.redis_url, nlg_url, settings.actions_url)
         children = [redis_child(redis_port, Path(folder))]
         children += rasa_children(env, latest_model(), rasa_ports, actions_port, settings.rasa_token)
         children += [gateway_child(i, port, env, gateway_workers) for i, port in enumerate(gateway_ports)]
+        if nlg_process:
+            children[-1].name = "nlg"
         children.append(Child("sweeper", [sys.executable, "-m", "bot.tools.cli", "sweeper"],
                               only(env, SETTING_NAMES | FUTURE_SETTINGS)))
         children += worker_children(env, workers)
         procs = Processes(settings, gateway_urls, redis_port, children, database_url)
         for child in children:
+            child.lines = LogTally()
             child.start(echo=False)
         try:
             healthy = lambda: all(requests.get(f"{url}/healthz", timeout=2).ok for url in gateway_urls)  # noqa: E731

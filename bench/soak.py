@@ -14,7 +14,6 @@ import argparse
 import json
 import queue
 import random
-import re
 import secrets
 import threading
 import time
@@ -39,7 +38,7 @@ LANTERN_NUMBER = "+254700999000"
 TWILIO_DEADLINE = 15.0
 CLIENT_TIMEOUT = 30.0
 P99_LIMIT = 5.0
-RAMP_RATES = (10, 13, 17, 22, 29, 37, 48, 63, 82, 106)
+RAMP_RATES = (10, 15, 22, 32, 45, 63, 90)
 TARGETS = {"lost": 0, "http_500": 0, "order_violations": 0, "late": 0}
 KINDS = ("answered", "fallback", "quiet_case", "quiet_stop", "lost")
 THINK_SECONDS = (0.5, 3.0)
@@ -67,6 +66,7 @@ class Tally:
     outcomes: list[Outcome] = field(default_factory=list)
     retries: int = 0
     duplicate_replies: int = 0
+    duplicate_fallbacks: int = 0
     retry_errors: int = 0
     shifted_replies: list[str] = field(default_factory=list)
     duplicate_examples: list[str] = field(default_factory=list)
@@ -293,6 +293,8 @@ class Load:
         with self.tally.lock:
             if response is None or response.status_code != 200:
                 self.tally.retry_errors += 1
+            elif any(self.catalog.is_fallback(r) for r in twiml_replies(response.text)):
+                self.tally.duplicate_fallbacks += 1
             elif twiml_replies(response.text):
                 self.tally.duplicate_replies += 1
                 at = time.monotonic() - self.phase_started
@@ -326,6 +328,24 @@ def settle(load: Load, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while load.in_flight and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def cool_down(load: Load, timeout: float = 120.0) -> float:
+    """After the ramp's overload, wait until a new person's first message is answered in under 1 s."""
+    started = time.monotonic()
+    settle(load, timeout)
+    session = requests.Session()
+    while time.monotonic() - started < timeout:
+        form = load.form("+2547" + "".join(secrets.choice("0123456789") for _ in range(8)), "hello", False)
+        sent = time.monotonic()
+        try:
+            fast = load.post(session, 0, form).ok and time.monotonic() - sent < 1.0
+        except requests.RequestException:
+            fast = False
+        if fast:
+            break
+        time.sleep(2.0)
+    return round(time.monotonic() - started, 1)
 
 
 def measure_capacity(load: Load, step_seconds: float) -> tuple[float, list[dict[str, float]]]:
@@ -450,15 +470,10 @@ def recovery(outcomes: list[Outcome], faults: list[dict[str, Any]]) -> dict[str,
     return result
 
 
-def error_lines(procs: Processes, limit: int = 5) -> dict[str, list[str]]:
-    """Return each process's distinct error lines (of the last 200 it kept), timestamps removed, with counts."""
-    found = {}
-    for child in procs.children:
-        lines = Counter(re.sub(r'"ts": [\d.]+, |^\S+ \S+ ', "", line.strip())[:220] for line in child.lines
-                        if re.search(r"ERROR|Error|Traceback|CRITICAL|\berror\b|Exception", line))
-        if lines:
-            found[child.name] = [f"{count}x {line}" for line, count in lines.most_common(limit)]
-    return found
+def error_lines(procs: Processes, limit: int = 6) -> dict[str, list[str]]:
+    """Return each process's most frequent problem log lines of the whole run, with counts."""
+    return {name: [f"{count}x {line}" for line, count in lines.most_common(limit)]
+            for name, lines in procs.problems().items() if lines}
 
 
 def rss_table(memory: dict[str, dict[str, dict[str, int]]]) -> str:
@@ -494,8 +509,9 @@ def report(result: dict[str, Any]) -> str:
         ("other HTTP errors / no HTTP answer", f"{s['http_other']} / {s['no_http_answer']}", ""),
         ("replies after 15 s", s["late"], f"target 0: {verdict(s['late'], 0)}"),
         ("order violations", violations, f"target 0: {verdict(violations, 0)}"),
-        ("... duplicate replies to Twilio retries", f"{s['duplicate_replies']} of {s['retries']} retries "
+        ("... duplicate answers to Twilio retries", f"{s['duplicate_replies']} of {s['retries']} retries "
          f"({s['retry_errors']} retries errored)", ""),
+        ("retries answered with the hotline fallback again (not counted above)", s["duplicate_fallbacks"], ""),
         ("... replies answering a neighbouring turn", len(s["shifted_replies"]), ""),
         ("latency p50 / p99", f"{s['p50_ms']} ms / {s['p99_ms']} ms", ""),
         ("language menu again mid-conversation (state lost)", s["language_menu_again"], ""),
@@ -511,13 +527,16 @@ def report(result: dict[str, Any]) -> str:
     errors = "\n".join(f"- {name}: " + " / ".join(f"`{line}`" for line in lines)
                        for name, lines in result["errors"].items()) or "None."
     c = result["config"]
+    at_least = "at least " if ramp["capacity"] == RAMP_RATES[-1] else ""
     return f"""# Soak benchmark
 
 One run ({c['date']}), 2-core machine shared with other work. Processes: {c['gateways']} gateways
 (gunicorn, 1 worker x 32 threads each, as `lantern run` starts one), {c['rasa_servers']} Rasa servers
 (each person sticks to one by hash), the action server, the sweeper, {c['workers']} RQ worker(s)
 ({'started' if c['workers'] else 'none: bot/handoff/jobs.py does not exist yet'}), and a private
-`redis-server` (nothing on disk). DATABASE_URL = a fresh SQLite file (unused until the database lands).
+`redis-server` (nothing on disk). Rasa's NLG callbacks go to {'a third gunicorn gateway that takes no webhooks'
+if c['nlg_process'] else 'the first gateway (as `lantern run` does), sharing its 32 threads with webhooks'}.
+DATABASE_URL = a fresh SQLite file (unused until the database lands).
 No supervisor runs: **the harness itself restarts what it kills** (the Redis server after 2 s, the Rasa
 server at once), so recovery times below do not measure `lantern run`'s supervision.
 
@@ -535,8 +554,10 @@ and an `I-Twilio-Idempotency-Token` header, as a Twilio retry: any reply to one 
 |---|---|---|---|
 {ramp_rows}
 
-Capacity (p99 < 5 s and keeping up): **{ramp['capacity']} msg/s**; the soak ran at {c['rate']:.1f} msg/s
-for {c['minutes']} min.
+Capacity (p99 < 5 s and keeping up): **{at_least}{ramp['capacity']} msg/s** (steps of {c['step_seconds']:.0f} s: a
+short step overestimates what can be sustained); the soak ran at {c['rate']:.1f} msg/s for {c['minutes']} min.
+After the ramp's last (overloaded) step the harness waited {ramp['cool_down_s']} s, until
+a new person's first message was answered within 1 s, before starting the soak.
 
 ## Soak
 
@@ -547,6 +568,8 @@ for {c['minutes']} min.
 "Lost" = an HTTP error, no HTTP answer within {CLIENT_TIMEOUT:.0f} s, or an empty TwiML answer while the
 person has no open case (looked up in the private Redis right after the answer: the staff API never names a
 person) and has not sent STOP. "Fallback" = a reply that is exactly `hotline_fallback` in some language.
+A retry answered with the fallback again (the dedupe mark cannot be written while Redis is down) repeats a
+safe message and is listed apart from duplicate answers.
 Open cases by the staff API (`GET /staff/api/escalations`): {result['events']['open_cases']}.
 
 ## Faults
@@ -565,7 +588,7 @@ Open cases by the staff API (`GET /staff/api/escalations`): {result['events']['o
 
 {rss_table(result['events']['memory'])}
 
-## Errors the processes logged (last 200 lines each)
+## Problems the processes logged (errors and warnings of the whole run, most frequent first)
 
 {errors}
 
@@ -578,13 +601,14 @@ Duplicate replies to retries: {s['duplicate_examples'][:5] or 'none'}.
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Start the processes, ramp, soak, and gather every figure."""
     workers = 1 if WORKER_MODULE.exists() else 0
-    with running_processes(gateways=2, rasa_servers=2, workers=workers) as procs:
+    with running_processes(gateways=2, rasa_servers=2, workers=workers, nlg_process=args.nlg_process) as procs:
         svc = build_services(procs.settings)
         load = Load(procs, svc, args.people, args.retry_share)
         load.start()
         load.new_phase("warmup")
         load.pace(4, 10)
-        capacity, steps = (args.capacity, []) if args.capacity else measure_capacity(load, args.ramp_seconds / 10)
+        capacity, steps = (args.capacity, []) if args.capacity else measure_capacity(load, args.ramp_seconds / 6)
+        cooled = cool_down(load) if args.cool_down else 0.0
         rate = max(1.0, 0.6 * (capacity or RAMP_RATES[0]))
         seconds = args.minutes * 60
         events = soak(load, procs, rate, seconds)
@@ -594,12 +618,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         dead = procs.dead()
         errors = error_lines(procs)
     soak_figures = {**figures(outcomes), "retries": tally.retries, "duplicate_replies": tally.duplicate_replies,
+                    "duplicate_fallbacks": tally.duplicate_fallbacks,
                     "retry_errors": tally.retry_errors, "shifted_replies": tally.shifted_replies,
                     "duplicate_examples": tally.duplicate_examples}
     return {
         "config": {"date": time.strftime("%Y-%m-%d %H:%M"), "gateways": 2, "rasa_servers": 2, "workers": workers,
-                   "people": args.people, "retry_share": args.retry_share, "rate": rate, "minutes": args.minutes},
-        "ramp": {"capacity": capacity, "steps": steps}, "soak": soak_figures, "targets": TARGETS,
+                   "people": args.people, "nlg_process": args.nlg_process, "retry_share": args.retry_share,
+                   "rate": rate, "minutes": args.minutes, "step_seconds": args.ramp_seconds / 6},
+        "ramp": {"capacity": capacity, "steps": steps, "cool_down_s": cooled}, "soak": soak_figures, "targets": TARGETS,
         "events": events, "recovery": recovery(outcomes, events["faults"]),
         "timeline": timeline(outcomes, seconds), "errors": errors, "dead_at_end": dead,
         "soak_lost_examples": [e for e in tally.lost_examples if e.startswith("soak")],
@@ -615,6 +641,10 @@ def main() -> None:
     parser.add_argument("--ramp-seconds", type=float, default=60.0, help="length of the capacity ramp")
     parser.add_argument("--capacity", type=float, default=0.0, help="skip the ramp: assume this capacity (msg/s)")
     parser.add_argument("--retry-share", type=float, default=0.02, help="share of answered messages retried")
+    parser.add_argument("--no-cool-down", dest="cool_down", action="store_false",
+                        help="start the soak right after the ramp's overloaded step (shows whether it recovers)")
+    parser.add_argument("--nlg-process", action="store_true",
+                        help="serve Rasa's NLG callbacks from a third gateway process that takes no webhooks")
     parser.add_argument("--out", default="soak", help="result file names in bench/results/ (.md and .json)")
     args = parser.parse_args()
     result = run(args)
