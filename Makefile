@@ -27,7 +27,7 @@ CATALOG_PO := $(wildcard locales/*/LC_MESSAGES/*.po) $(wildcard bot/staff/transl
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
 
 .PHONY: help python venv lock run test test-fast train chat lint typecheck catalogs compile-catalogs \
-	lang-check bench bench-nlu bench-handoff bench-conversation bench-resources audit staff-user import-resources clean
+	lang-check bench bench-nlu bench-handoff bench-conversation bench-resources bench-soak audit staff-user import-resources clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -125,6 +125,9 @@ bench-conversation: $(STAMP) compile-catalogs train ## Replay whole conversation
 
 bench-resources: $(STAMP) compile-catalogs ## Lookup latency, a number in the first reply -> bench/results/resources.md
 	$(PY) -m bench.resources
+
+bench-soak: $(STAMP) compile-catalogs train ## 2 gateways + 2 Rasa under steady load, Redis and Rasa killed -> bench/results/soak.md
+	$(PY) -m bench.soak $(ARGS)
 
 audit: $(STAMP) compile-catalogs train ## Privacy scan of Redis and logs after a scripted conversation
 	$(PY) -m bench.audit
