@@ -15,6 +15,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from bench.processes import Processes, running_processes
+from bot.staff.accounts import Accounts
 from tests.conftest import LANTERN_NUMBER, new_number, replies
 
 pytestmark = pytest.mark.stack
@@ -120,9 +121,15 @@ def open_cases(procs: Processes) -> list[dict[str, object]]:
     return list(response.json())
 
 
-@pytest.mark.xfail(strict=True, reason="needs cases in the database (issue 13)")
 def test_open_case_stays_with_staff_after_redis_is_lost(procs: Processes) -> None:
-    """A case opened before Redis is lost is still open, and the person still reaches staff."""
+    """Redis killed and restarted empty: the case opened before is still open and gets the person's next
+    message (the bot stays quiet), staff log in with their account, and the directory reloads itself."""
+    from bot.core.database import Database
+    from bot.core.services import build_services
+
+    password = secrets.token_urlsafe(18)
+    svc = build_services(procs.settings, db=Database(procs.database_url))
+    Accounts(svc.db, svc.redis, svc.keys).create("amina", password, "supervisor")
     texter = Texter(procs)
     start_conversation(texter)
     texter.text("my boss took my passport and locks me in the house, i cannot leave")
@@ -132,3 +139,14 @@ def test_open_case_stays_with_staff_after_redis_is_lost(procs: Processes) -> Non
     procs.restart("redis")
     texter.text("are you there? please help")
     assert before <= {case["id"] for case in open_cases(procs)}
+    case = svc.cases.current_for(svc.person_id(texter.number))
+    assert case is not None and case.id in before and case.active
+    assert "are you there? please help" in [turn["text"] for turn in svc.cases.transcript(case.id)]
+    login = requests.post(procs.gateway_urls[0] + "/staff/login", timeout=30, allow_redirects=False,
+                          data={"username": "amina", "password": password})
+    assert login.status_code == 302, "staff log in after Redis was lost"
+    other = Texter(procs)
+    other.text("hi")
+    other.text("english")
+    assert any(hotline(procs) in reply or "+254" in reply for reply in other.text("shelter in mombasa")), \
+        "the directory reloaded itself into the new Redis"
