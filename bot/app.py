@@ -9,6 +9,7 @@ from bot.core.logs import configure_logging
 from bot.core.services import Services, build_services, init_app
 from bot.core.settings import Settings
 from bot.staff import i18n as staff_i18n
+from bot.staff import reports as staff_reports
 from bot.staff import views as staff_views
 from bot.staff.sessions import RedisSessionInterface
 
@@ -62,5 +63,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.register_blueprint(gateway.bp)
     app.register_blueprint(staff_views.bp)
+    app.register_blueprint(staff_reports.bp)
     staff_i18n.init_app(app)
     return app

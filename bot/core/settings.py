@@ -72,6 +72,9 @@ class Settings:
     intents_dir: Path = ROOT / "intents"
     resources_dir: Path = ROOT / "directory"
     resource_near_km: float = 50.0
+    report_min_count: int = 3
+    metrics_token: str = ""
+    metrics_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     log_level: str = "INFO"
     testing: bool = False
 
@@ -108,6 +111,8 @@ class Settings:
                                 "must never be answered while anything about the person is kept")
         if not self.rasa_key_prefix.isalnum():
             raise SettingsError("RASA_KEY_PREFIX must be letters and digits only (Rasa ignores any other prefix)")
+        if self.report_min_count < 1:
+            raise SettingsError("REPORT_MIN_COUNT must be at least 1")
         if self.case_transcript_turns < 1:
             raise SettingsError("CASE_TRANSCRIPT_TURNS must be positive")
 
