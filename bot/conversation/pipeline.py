@@ -17,6 +17,7 @@ from bot.dialogue.client import RasaReply, RasaUnavailable
 from bot.handoff import rules
 from bot.language.detect import Detection
 from bot.language.text import dominant_script
+from bot.resources.lookup import looked_up
 from webhooks.base import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 LANGUAGE_MENU = "language_menu"
 GATEWAY_INTENTS = {"choose_language", "safe_yes", "safe_no"}
 PLACE_QUESTION = "utter_ask_place"
+RESOURCE_RESPONSES = {"utter_resources", PLACE_QUESTION, "utter_no_resources"}
 RASA_SESSION_TURNS = 10
 # Keywords that work even while staff own the conversation (the others are relayed to staff).
 ALWAYS_AVAILABLE = {"stop", "start", "help", "delete", "exit"}
@@ -297,6 +299,8 @@ def converse(
         return rules.escalate(svc, msg, person, language, priority, reply, risk)
     kind, detail = answer_event(reply.responses, user_input)
     svc.report(kind, person, msg.channel, language, detail)
+    if RESOURCE_RESPONSES & set(reply.responses):  # the action server saved what it looked up
+        svc.report("resource", person, msg.channel, language, looked_up(svc.desk, person))
     remember_menu(svc, person, reply.responses)
     keep_rasa_session_short(svc, person)
     return reply.texts

@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.services import services_from_env
-from bot.resources.lookup import looked_up, lookup_for_tracker, shared_gazetteer
+from bot.resources.lookup import lookup_for_tracker, shared_gazetteer
 from bot.resources.render import fits_budget, resource_replies
 
 
@@ -31,8 +31,6 @@ class ActionFindResources(Action):  # type: ignore[misc]
         language = str((tracker.latest_message.get("metadata") or {}).get("language") or svc.registry.default)
         language = language if language in svc.registry.codes else svc.registry.default
         answer = lookup_for_tracker(svc.desk, tracker.sender_id, tracker.latest_message, fits_budget(svc, language))
-        channel = str((tracker.latest_message.get("metadata") or {}).get("channel") or "")
-        svc.report("resource", tracker.sender_id, channel, language, looked_up(svc.desk, tracker.sender_id))
         for response, arguments in resource_replies(svc, language, *answer):
             dispatcher.utter_message(response=response, **arguments)
         return []
