@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from bot.conversation.pipeline import handle_inbound
@@ -113,8 +114,6 @@ def count_webhook(response: Response) -> Response:
 def metrics() -> Response:
     """Serve Prometheus metrics to operators: with METRICS_TOKEN as Bearer token, or without one
     from an allowed network and not through a forwarding proxy."""
-    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
     svc = get_services()
     if not metrics_allowed(svc):
         abort(403 if not svc.settings.metrics_token else 401)
