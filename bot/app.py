@@ -14,6 +14,7 @@ from bot.core.logs import configure_logging
 from bot.core.services import Services, build_services, init_app
 from bot.core.settings import Settings
 from bot.staff import i18n as staff_i18n
+from bot.staff import reports as staff_reports
 from bot.staff import views as staff_views
 from bot.staff.sessions import RedisSessionInterface
 
@@ -36,7 +37,7 @@ def role_blueprints(role: str) -> list[Blueprint]:
     served = {
         "gateway": [gateway.bp],
         "nlg": [gateway.nlg_bp],
-        "console": [staff_views.bp],
+        "console": [staff_views.bp, staff_reports.bp],
     }
     chosen = [bp for name, bps in served.items() if role in ("all", name) for bp in bps]
     return [gateway.health_bp, *chosen]

@@ -11,12 +11,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from bot.conversation.pipeline import handle_inbound
 from bot.core.deadline import Deadline
 from bot.core.identity import opaque_key
+from bot.core.metrics import address_allowed
 from bot.core.rate_limit import Limit, RateLimiter
 from bot.core.services import Services, get_services
 from bot.resources.render import render_listing
@@ -29,6 +31,7 @@ bp = Blueprint("gateway", __name__)
 nlg_bp = Blueprint("nlg", __name__)
 health_bp = Blueprint("health", __name__)
 TWIML = "application/xml"
+WEBHOOK_OUTCOMES = {200: "answered", 400: "malformed", 403: "bad_signature", 413: "too_large", 429: "flooded"}
 
 
 def signed_url(svc: Services) -> str:
@@ -89,10 +92,52 @@ def twilio_webhook() -> Response:
         replies = handle_inbound(svc, message, deadline)
     except Exception as exc:  # noqa: BLE001 - Twilio must never see a 500
         log.error("pipeline failed; sent hotline fallback", extra={"error": type(exc).__name__})
+        g.webhook_outcome = "fallback"
+        svc.metrics.fallback_replies.labels("pipeline_error").inc()
         replies = [svc.render("hotline_fallback", fallback_language(svc, message.reply_text))]
     log.info("answered", extra={"channel": adapter.name, "count": len(replies), "late": deadline.passed,
                                 "latency_ms": round((time.perf_counter() - started) * 1000, 1)})
     return Response(adapter.render_reply(replies), mimetype=TWIML)
+
+
+@bp.before_app_request
+def start_webhook_timer() -> None:
+    """Note when a webhook request arrived (for the latency histogram)."""
+    if request.endpoint == "gateway.twilio_webhook":
+        g.webhook_started = time.perf_counter()
+
+
+@bp.after_app_request
+def count_webhook(response: Response) -> Response:
+    """Count every webhook request by outcome and time the answered ones (refusals included)."""
+    if request.endpoint == "gateway.twilio_webhook":
+        metrics = get_services().metrics
+        outcome = g.get("webhook_outcome") or WEBHOOK_OUTCOMES.get(response.status_code, "error")
+        metrics.webhook_requests.labels(outcome).inc()
+        if "webhook_started" in g:
+            metrics.webhook_seconds.observe(time.perf_counter() - g.webhook_started)
+    return response
+
+
+@health_bp.get("/metrics")
+def metrics() -> Response:
+    """Serve Prometheus metrics to operators: with METRICS_TOKEN as Bearer token, or without one
+    from an allowed network and not through a forwarding proxy."""
+    svc = get_services()
+    if not metrics_allowed(svc):
+        abort(403 if not svc.settings.metrics_token else 401)
+    return Response(generate_latest(svc.metrics.registry), mimetype=CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": "no-store"})
+
+
+def metrics_allowed(svc: Services) -> bool:
+    """Check the scraper: the token when one is set, else its address (never a proxied request)."""
+    token = svc.settings.metrics_token
+    if token:
+        sent = request.headers.get("Authorization", "").removeprefix("Bearer ").encode()
+        return hmac.compare_digest(hashlib.sha256(sent).digest(), hashlib.sha256(token.encode()).digest())
+    proxied = any(name in request.headers for name in ("X-Forwarded-For", "Forwarded", "X-Real-Ip"))
+    return not proxied and address_allowed(request.remote_addr or "", svc.settings.metrics_allowed_networks)
 
 
 @nlg_bp.post("/nlg")

@@ -360,3 +360,55 @@ def test_a_reply_is_refused_with_the_reason_when_it_is_not_safe_to_text(
         expect(page.locator("#reply-text")).to_be_visible(timeout=10_000)
     finally:
         page.context.close()
+
+
+def seed_report_day(svc: Services, day_start: float) -> None:
+    """Record a plausible day of report events (people in three languages, cases, times, outcomes)."""
+    record = svc.events.record
+    for n in range(14):
+        language, channel = ("en", "sms") if n < 6 else ("sw", "whatsapp") if n < 11 else ("ar", "whatsapp")
+        person = f"report-person-{n}"
+        at = day_start + 3600 * (8 + n % 9)
+        record("message", at=at, person=person, channel=channel, language=language, detail="first")
+        record("answer", at=at, person=person, channel=channel, language=language,
+               detail=("utter_signs_1", "utter_rights", "utter_get_help")[n % 3])
+        if n % 4 == 0:
+            record("not_understood", at=at, person=person, channel=channel, language=language, detail="nlu")
+    for n, priority in enumerate(["emergency", "urgent", "urgent", "normal", "normal", "urgent"]):
+        at, case_id = day_start + 3600 * (9 + n), f"seedcase{n:04d}"
+        record("escalation", at=at, channel="sms", language="en", detail=f"{priority}|risk disclosure (screen)",
+               case_id=case_id)
+        record("claimed", at=at + 120, channel="sms", language="en", case_id=case_id, value=60.0 * (n + 1))
+        record("first_reply", at=at + 300, channel="sms", language="en", case_id=case_id, value=90.0 * (n + 1))
+        record("closed", at=at + 900, channel="sms", language="en", case_id=case_id, value=900.0,
+               detail="referred" if n % 2 else "resolved")
+    for _ in range(3):
+        record("keyword", at=day_start + 3600 * 18, channel="whatsapp", language="sw", detail="stop")
+
+
+def test_the_reports_page_draws_its_charts_for_supervisors_only(stack: Stack, chromium: Any, screens: Path) -> None:
+    """A supervisor sees every chart and table of the day (screenshot); a counsellor is refused."""
+    from datetime import datetime, timezone
+
+    from playwright.sync_api import expect
+
+    svc = services(stack)
+    now = datetime.now(timezone.utc)
+    day_start = datetime(now.year, now.month, now.day, tzinfo=timezone.utc).timestamp()
+    seed_report_day(svc, day_start)
+    boss = counsellor(svc, "boss", ("en",), role="supervisor")
+    page = log_in(chromium, stack, boss, DESKTOP)
+    page.click("text=Reports")
+    expect(page.locator("h1")).to_have_text("Reports")
+    assert page.locator("svg.chart").count() >= 10
+    assert page.locator("svg.chart rect").count() > 20, "bars drawn for the seeded day"
+    assert page.locator("table.figures").count() >= 10
+    assert_accessible(page, "reports")
+    page.screenshot(path=str(screens / "reports-desktop.png"), full_page=True)
+    page.context.close()
+    worker = counsellor(svc, "wanjiru", ("sw",))
+    other = log_in(chromium, stack, worker, DESKTOP)
+    assert other.locator("text=Reports").count() == 0
+    response = other.goto(f"{stack.gateway_url}/staff/reports")
+    assert response is not None and response.status == 403
+    other.context.close()

@@ -22,6 +22,7 @@ from bot.dialogue.client import RasaReply, RasaUnavailable
 from bot.handoff import rules
 from bot.language.detect import Detection
 from bot.language.text import dominant_script
+from bot.resources.lookup import looked_up
 from webhooks.base import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 LANGUAGE_MENU = "language_menu"
 GATEWAY_INTENTS = {"choose_language", "safe_yes", "safe_no"}
 PLACE_QUESTION = "utter_ask_place"
+RESOURCE_RESPONSES = {"utter_resources", PLACE_QUESTION, "utter_no_resources"}
 RASA_SESSION_TURNS = 10
 # Keywords that work even while staff own the conversation (the others are relayed to staff).
 ALWAYS_AVAILABLE = {"stop", "start", "help", "delete", "exit"}
@@ -50,6 +52,7 @@ def handle_inbound(svc: Services, msg: InboundMessage, deadline: Deadline | None
 def answer(svc: Services, msg: InboundMessage, person: str, deadline: Deadline) -> list[str]:
     """Limit, keywords, handoff, language, Rasa (in the time left), escalate."""
     state = remember_contact(svc, person)
+    svc.report("message", person, msg.channel, state.language, "" if state.last_inbound else "first")
     if over_rate_limit(svc, person):
         return rate_limit_reply(svc, person, state)
     keyword = match_keyword(svc.registry, msg.text, state.language)
@@ -64,6 +67,8 @@ def answer(svc: Services, msg: InboundMessage, person: str, deadline: Deadline) 
     if state.opted_out and risk is None:
         return []
     choice = resolve_language(svc, msg, person, state, risk, reading)
+    if choice.language and choice.language != state.language:
+        svc.report("language", person, msg.channel, choice.language, "menu" if choice.picked_from_menu else "detected")
     if choice.language is None:
         return choice.before
     svc.people.record_turn(person, "user", msg.transcript_text())
@@ -169,6 +174,7 @@ def run_keyword(
 ) -> list[str]:
     """Carry out STOP, START, HELP, DELETE, EXIT, LANGUAGE or MENU."""
     language = state.language or keyword.language
+    svc.report("keyword", person, msg.channel, language, keyword.action)
     if keyword.action == "stop":
         svc.people.update(person, opted_out=True, language=language)
         return [svc.render("stop_confirm", language)]
@@ -327,10 +333,12 @@ def converse(
     if state.menu == LANGUAGE_MENU:
         svc.people.update(person, menu=None)
     try:
-        reply = svc.rasa.send(person, user_input, {"language": language, "channel": msg.channel,
-                                                   "country": msg.sender_country, **extra}, deadline.remaining())
+        with svc.metrics.rasa_call():
+            reply = svc.rasa.send(person, user_input, {"language": language, "channel": msg.channel,
+                                                       "country": msg.sender_country, **extra}, deadline.remaining())
     except RasaUnavailable as exc:
         log.warning("rasa unavailable", extra={"error": str(exc)})
+        svc.report("fallback", person, msg.channel, language, "rasa_down")
         if risk is None:
             return [svc.render("hotline_fallback", language)]
         reply = RasaReply()
@@ -339,9 +347,22 @@ def converse(
         reply, priority, risk = gate_escalation(svc, language, reading, reply, priority, risk)
     if priority is not None:
         return rules.escalate(svc, msg, person, language, priority, reply, risk)
+    kind, detail = answer_event(reply.responses, user_input)
+    svc.report(kind, person, msg.channel, language, detail)
+    if RESOURCE_RESPONSES & set(reply.responses):  # the action server saved what it looked up
+        svc.report("resource", person, msg.channel, language, looked_up(svc.desk, person))
     remember_menu(svc, person, reply.responses)
     keep_rasa_session_short(svc, person, deadline)
     return reply.texts
+
+
+def answer_event(responses: list[str], user_input: str) -> tuple[str, str]:
+    """Name the report event of an answer: not understood, a menu choice (its intent) or the response given."""
+    if "utter_not_understood" in responses:
+        return "not_understood", "nlu"
+    if user_input.startswith("/"):
+        return "menu_choice", user_input[1:]
+    return "answer", responses[0] if responses else ""
 
 
 def gate_escalation(

@@ -14,7 +14,9 @@ from bot.conversation.answers import Answers
 from bot.conversation.menus import Menus
 from bot.conversation.people import People
 from bot.core.database import Database
+from bot.core.events import DailySalts, EventLog
 from bot.core.identity import Vault, open_vault, sender_key
+from bot.core.metrics import CaseAndQueueCollector, Metrics
 from bot.core.settings import ROOT, Settings
 from bot.core.store import Keys, connect, connect_for_jobs
 from bot.dialogue.client import RasaClient
@@ -49,7 +51,14 @@ class Services:
     desk: ResourceDesk
     answers: Answers
     job_redis: Redis  # bytes, not text: what RQ needs for the job queue
+    events: EventLog
+    metrics: Metrics
     clock: Callable[[], float] = field(default=time.time)
+
+    def report(self, kind: str, person: str = "", channel: str = "", language: str | None = "",
+               detail: str = "") -> None:
+        """Record a PII-free report event now (see bot/core/events.py; never raises)."""
+        self.events.record(kind, at=self.clock(), person=person, channel=channel, language=language, detail=detail)
 
     def person_id(self, number: str) -> str:
         """Return the keyed hash standing for a phone number."""
@@ -88,6 +97,10 @@ def build_services(settings: Settings, redis: Redis | None = None, db: Database 
     people = People(redis, keys, vault, settings.retention_seconds, settings.sender_hash_key)
     cases = CaseStore(db, redis, keys, vault, settings.retention_seconds, settings.closed_case_retention_seconds,
                       settings.case_transcript_turns)
+    events, metrics = EventLog(db, DailySalts(redis, keys), time.time), Metrics()
+    events.listeners.append(metrics.count_event)
+    metrics.watch(CaseAndQueueCollector(db, redis, keys))
+    cases.events = events
     return Services(
         settings=settings,
         redis=redis,
@@ -106,6 +119,8 @@ def build_services(settings: Settings, redis: Redis | None = None, db: Database 
         desk=build_desk(settings, redis, keys, registry),
         answers=Answers(registry),
         job_redis=connect_for_jobs(settings.redis_url),
+        events=events,
+        metrics=metrics,
     )
 
 

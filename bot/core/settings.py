@@ -95,6 +95,9 @@ class Settings:
     intents_dir: Path = ROOT / "intents"
     resources_dir: Path = ROOT / "directory"
     resource_near_km: float = 50.0
+    report_min_count: int = 3
+    metrics_token: str = ""
+    metrics_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     log_level: str = "INFO"
     proxy_hops: int = 0
     lantern_role: str = "all"
@@ -138,6 +141,8 @@ class Settings:
             raise SettingsError("WEBHOOK_DEADLINE_SECONDS must be between 1 and 14 (Twilio waits 15 s)")
         if self.job_retries < 1 or not self.job_retry_intervals or min(self.job_retry_intervals) < 0:
             raise SettingsError("JOB_RETRIES must be positive and JOB_RETRY_INTERVALS non-negative seconds")
+        if self.report_min_count < 1:
+            raise SettingsError("REPORT_MIN_COUNT must be at least 1")
         if self.case_transcript_turns < 1:
             raise SettingsError("CASE_TRANSCRIPT_TURNS must be positive")
         if self.proxy_hops < 0:

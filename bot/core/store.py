@@ -159,6 +159,10 @@ class Keys:
         """Pattern matching every key of the loaded directory."""
         return f"{self.prefix}directory:*"
 
+    def report_salt(self, day: str) -> str:
+        """Key of the random salt that tags contacts in report events for one UTC day (expires after it)."""
+        return f"{self.prefix}reports:salt:{day}"
+
     def person_keys(self, person: str) -> list[str]:
         """Return every fixed-name key (gateway and Rasa tracker) that belongs to one person."""
         return [self.person(person), self.transcript(person),

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.conversation.risk import PRIORITY_ORDER
 from bot.core.database import Database, case_entries, cases
+from bot.core.events import EventLog
 from bot.core.identity import Vault
 from bot.core.store import Keys
 
@@ -123,6 +124,14 @@ class CaseStore:
         self.retention = retention
         self.closed_retention = closed_retention
         self.max_turns = max_turns
+        self.events: EventLog | None = None  # report events of each case's life (set by build_services)
+
+    def _report(self, kind: str, case: Case, at: float, detail: str = "", since: float | None = None) -> None:
+        """Record a report event about a case (with the seconds since `since`, when given)."""
+        if self.events is not None:
+            value = max(0.0, at - since) if since else None
+            self.events.record(kind, at=at, person=case.person if kind == "escalation" else "", channel=case.channel,
+                               language=case.language, detail=detail, case_id=case.id, value=value)
 
     def _expires_at(self, status: str) -> float:
         """Return when a case saved now in a status is deleted (retention counts from its last change)."""
@@ -276,6 +285,7 @@ class CaseStore:
                 return existing
             raise
         self.publish(case, "opened")
+        self._report("escalation", case, now, f"{priority}|{reason}")
         return case
 
     def reopen(self, case: Case, priority: str, reason: str, number: str, now: float | None = None) -> Case:
@@ -294,6 +304,7 @@ class CaseStore:
                 return fresh
             raise
         self.publish(case, "reopened")
+        self._report("escalation", case, now, f"{case.priority}|{reason}")
         return case
 
     def escalate_priority(self, case: Case, priority: str, reason: str) -> None:
@@ -326,14 +337,17 @@ class CaseStore:
         entry: dict[str, object] = {"role": role, "at": now, "text": text, "author": author}
         changes: dict[str, Any] = {"updated_at": now}
         entries: list[tuple[str, dict[str, object]]] = [(TURN, entry)]
+        first_reply = role == "staff" and not case.first_reply_at
         if role == "user":
             changes["last_user_at"] = now
         elif role == "staff":
             changes["last_staff_at"] = now
-            if not case.first_reply_at:
+            if first_reply:
                 changes["first_reply_at"] = now
             entries.append((EVENT, self._event("reply", author, at=now)))
         self._change(case, changes, entries=entries)
+        if first_reply:
+            self._report("first_reply", case, now, case.priority, since=case.waiting_since or case.created_at)
         self._trim_turns(case.id)
         self.publish(case, "message", author)
 
@@ -353,7 +367,8 @@ class CaseStore:
         if "safe_to_text" in changes:
             values["safe_to_text_at"] = now
             event, detail = ("safe_to_text" if event == "updated" else event), detail or str(changes["safe_to_text"])
-        if changes.get("status") == "claimed" and not case.claimed_at:
+        first_claim = changes.get("status") == "claimed" and not case.claimed_at
+        if first_claim:
             values["claimed_at"] = now
         values["updated_at"] = now
         entries: list[tuple[str, dict[str, object]]] = []
@@ -363,8 +378,15 @@ class CaseStore:
                 facts["outcome"] = str(changes["outcome"])
             by_whom = by or ("system" if event == "reminder" else "")
             entries.append((EVENT, self._event(event, by_whom, detail, at=now, **facts)))
+        was_active, waiting_since = case.active, case.waiting_since or case.created_at
         self._change(case, values, expect=expect, entries=entries)
         self.publish(case, event, by)
+        if first_claim:
+            self._report("claimed", case, now, case.priority, since=waiting_since)
+        elif event == "reminder":
+            self._report("reminder", case, now, case.priority)
+        if was_active and changes.get("status") == "closed":
+            self._report("closed", case, now, case.outcome, since=waiting_since)
         return case
 
     def erase_for_person(self, person: str) -> list[Case]:
@@ -394,6 +416,8 @@ class CaseStore:
                       if c is not None]
         for case in erased:
             self.publish(case, "closed")
+            if case.id in active:
+                self._report("closed", case, now, "erased_by_person", since=case.waiting_since or case.created_at)
         return erased
 
     def purge_expired(self, now: float | None = None) -> int:

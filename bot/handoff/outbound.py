@@ -102,6 +102,8 @@ class Outbound:
         """Send a message to a person who wrote to us within the safe-contact window."""
         code, reason = self.window_state(person)
         if code:
+            if self.cases.events is not None:  # counted for reports and /metrics (the code only)
+                self.cases.events.record("outbound_refused", at=self.clock(), channel=channel, detail=code)
             raise OutboundRefused(reason, code)
         return self._send(channel, number, body)
 

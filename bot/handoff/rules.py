@@ -69,6 +69,7 @@ def escalate(
         log.error("could not queue the pause and the alerts", extra={"case": case.id})
     back_at = staff_back_at(svc, language)
     if back_at:
+        svc.report("after_hours", channel=msg.channel, language=language, detail=priority)
         texts = texts + [svc.render("handoff_after_hours", language, back_at=back_at)]
     log.info("escalated", extra={"case": case.id, "priority": priority, "language": language})
     return texts

@@ -160,6 +160,13 @@ def lookup(
     return response, arguments
 
 
+def looked_up(desk: ResourceDesk, person: str) -> str:
+    """Return what a person's last lookup was for, as 'category/country' (for reports; no place)."""
+    saved = desk.redis.hget(desk.keys.resource_query(person), "query")
+    query = Query(**json.loads(saved)) if saved else None
+    return f"{query.category or 'any'}/{query.country or '-'}" if query else "any/-"
+
+
 def kept(query: Query) -> Query:
     """Return the query as it may be stored: a shared pin rounded to about a kilometre."""
     if query.kind != "pin" or query.latitude is None or query.longitude is None:
