@@ -511,8 +511,8 @@ def report(result: dict[str, Any]) -> str:
         ("order violations", violations, f"target 0: {verdict(violations, 0)}"),
         ("... duplicate answers to Twilio retries", f"{s['duplicate_replies']} of {s['retries']} retries "
          f"({s['retry_errors']} retries errored)", ""),
-        ("retries answered with the hotline fallback again (not counted above)", s["duplicate_fallbacks"], ""),
         ("... replies answering a neighbouring turn", len(s["shifted_replies"]), ""),
+        ("retries answered with the hotline fallback again (not counted above)", s["duplicate_fallbacks"], ""),
         ("latency p50 / p99", f"{s['p50_ms']} ms / {s['p99_ms']} ms", ""),
         ("language menu again mid-conversation (state lost)", s["language_menu_again"], ""),
     ]
