@@ -170,8 +170,10 @@ def stack(redis_db: Redis, twilio_api: TwilioApiStandIn) -> Iterator[Stack]:
 
 def worker_child(settings: Settings) -> Child:
     """Describe a real `lantern worker` process on the test settings (as `make run` starts it)."""
+    # The test settings' secrets are short dev values: an https PUBLIC_URL (a real deployment) would make
+    # the worker refuse them, and the worker never uses the public URL.
     return Child("worker", [str(VENV_BIN / "python"), "-m", "bot.tools.cli", "worker"],
-                 {**os.environ, **settings.as_env()})
+                 {**os.environ, **settings.as_env(), "PUBLIC_URL": "http://127.0.0.1"})
 
 
 class CountingWorker(SimpleWorker):

@@ -232,7 +232,10 @@ def test_metrics_count_webhooks_rasa_cases_and_refusals(pipeline: Pipeline, gate
     assert added('lantern_report_events_total{kind="escalation"}') == 1
     assert metric(text, 'lantern_cases_active{priority="emergency",status="open"}') == 1
     assert metric(text, 'lantern_cases_active{priority="urgent",status="open"}') == 0
-    assert "lantern_oldest_unclaimed_case_seconds" in text and metric(text, "lantern_job_queue_depth") == 0
+    assert "lantern_oldest_unclaimed_case_seconds" in text
+    assert metric(text, "lantern_job_queue_depth") == 2, "the escalation queued the on-call alert and the Rasa pause"
+    pipeline.run_jobs()
+    assert metric(metrics_text(pipeline)[1], "lantern_job_queue_depth") == 0
     assert 'lantern_state_source_up{source="database"} 1.0' in text
 
 

@@ -34,7 +34,8 @@ STORE_SETTINGS = frozenset({"REDIS_URL", "REDIS_KEY_PREFIX", "RASA_KEY_PREFIX", 
                             "DEDUPE_SECONDS", "LOG_LEVEL"})
 RASA_SETTINGS = STORE_SETTINGS | {"ENCRYPTION_KEYS", "SECRET_KEY", "SENDER_HASH_KEY", "NLG_URL", "ACTIONS_URL",
                                   "RASA_TOKEN"} | set(QUIET_RASA)
-ACTIONS_SETTINGS = STORE_SETTINGS | {"LOCALES_DIR", "INTENTS_DIR", "RESOURCES_DIR", "SANIC_HOST", "DATABASE_URL"} | set(QUIET_RASA)
+ACTIONS_SETTINGS = (STORE_SETTINGS | {"LOCALES_DIR", "INTENTS_DIR", "RESOURCES_DIR", "SANIC_HOST", "DATABASE_URL"}
+                    | set(QUIET_RASA))
 
 
 def only(env: dict[str, str], names: frozenset[str] | set[str]) -> dict[str, str]:
