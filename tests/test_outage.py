@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -149,3 +150,47 @@ def test_redis_lost_an_open_case_stays_with_staff_and_staff_can_still_log_in(
     assert console.login("amina", "a-long-enough-password") == 302
     page = console.client.get("/staff/queue").data.decode()
     assert case.id in page
+
+
+class AnsweringRasa(BaseHTTPRequestHandler):
+    """A Rasa stand-in that answers every message, or sleeps first when the message says "slow"."""
+
+    seen: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        AnsweringRasa.seen.append(body)
+        if "slow" in body:
+            time.sleep(3)
+        json_reply(self, 200, [{"text": "Hello", "custom": {"lantern": {"response": "utter_greet"}}}])
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_rasa_server_that_is_down_hands_its_conversations_to_another_one() -> None:
+    """Two Rasa servers share the tracker store: when a person's server refuses connections, the next
+    one answers; a server that is only slow is not bypassed (it may still be working on the message)."""
+    from bot.dialogue.client import RasaClient, RasaUnavailable
+
+    server, other = (ThreadingHTTPServer(("127.0.0.1", 0), AnsweringRasa) for _ in range(2))
+    for each in (server, other):
+        threading.Thread(target=each.serve_forever, daemon=True).start()
+    live, dead = f"http://127.0.0.1:{server.server_address[1]}", f"http://127.0.0.1:{free_port()}"
+    second = f"http://127.0.0.1:{other.server_address[1]}"
+    try:
+        client = RasaClient((dead, live), "token", dead, timeout=1.0)
+        on_dead = next(s for s in ("0" * 8, "1" * 8) if client.server_for(s) == dead)
+        assert client.send(on_dead, "hello", {}).texts == ["Hello"]
+        client.pause(on_dead)  # tracker events fail over too
+        alone = RasaClient((live,), "token", dead, timeout=1.0)
+        with pytest.raises(RasaUnavailable):
+            alone.send(on_dead, "slow", {})
+        AnsweringRasa.seen.clear()
+        slow_first = RasaClient((live, second), "token", dead, timeout=1.0)
+        with pytest.raises(RasaUnavailable):
+            slow_first.send(next(s for s in ("0" * 8, "1" * 8) if slow_first.server_for(s) == live), "slow", {})
+        assert len(AnsweringRasa.seen) == 1, "a timeout is not retried on another server"
+    finally:
+        server.shutdown()
+        other.shutdown()

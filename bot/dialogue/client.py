@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 
 class RasaUnavailable(RuntimeError):
@@ -19,6 +21,12 @@ class RasaReply:
     texts: list[str] = field(default_factory=list)
     responses: list[str] = field(default_factory=list)
     confidence: float | None = None  # the NLU's confidence in the intent behind the reply
+
+
+def never_connected(exc: requests.ConnectionError) -> bool:
+    """Say whether a request failed before any byte reached the server (refused or not accepted in time)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError)
 
 
 class RasaClient:
@@ -38,7 +46,31 @@ class RasaClient:
 
     def server_for(self, sender: str) -> str:
         """Pick the Rasa server for a conversation (stable per sender; all share Redis)."""
-        return self.base_urls[int(sender[:8], 16) % len(self.base_urls)]
+        return self.servers_for(sender)[0]
+
+    def servers_for(self, sender: str) -> list[str]:
+        """Return the conversation's own server first, then the others in a stable order."""
+        first = int(sender[:8], 16) % len(self.base_urls)
+        return [self.base_urls[(first + step) % len(self.base_urls)] for step in range(len(self.base_urls))]
+
+    def _post(self, sender: str, path: str, within: float | None, **request: Any) -> requests.Response:
+        """POST to the conversation's server; when that server refuses the connection (down, so the
+        request never reached it), try the next one: they share the tracker and lock stores in Redis,
+        and the gateway's per-person lock keeps one message per person in flight. A timeout is not
+        retried elsewhere: that server may still be working on the message."""
+        deadline = None if within is None else time.monotonic() + within
+        servers = self.servers_for(sender)
+        for index, server in enumerate(servers):
+            left = None if deadline is None else deadline - time.monotonic()
+            try:
+                response = self.http.post(f"{server}{path}", timeout=self.timeouts(left), **request)
+            except requests.ConnectionError as exc:
+                if not never_connected(exc) or index == len(servers) - 1:
+                    raise
+                continue
+            response.raise_for_status()
+            return response
+        raise RasaUnavailable("no server")  # unreachable: the loop returns or raises
 
     def timeouts(self, within: float | None = None) -> tuple[float, float]:
         """Return (connect, read) timeouts, cut to the time left when a deadline is given."""
@@ -50,12 +82,8 @@ class RasaClient:
     def send(self, sender: str, text: str, metadata: dict[str, Any], within: float | None = None) -> RasaReply:
         """Send one message through Rasa's REST channel and collect its reply (within seconds, if given)."""
         try:
-            response = self.http.post(
-                f"{self.server_for(sender)}/webhooks/rest/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata},
-                timeout=self.timeouts(within),
-            )
-            response.raise_for_status()
+            response = self._post(sender, "/webhooks/rest/webhook", within,
+                                  json={"sender": sender, "message": text, "metadata": metadata})
             items = response.json()
         except (requests.RequestException, ValueError) as exc:
             raise RasaUnavailable(type(exc).__name__) from exc
@@ -76,13 +104,8 @@ class RasaClient:
                      within: float | None = None) -> None:
         """Append one event or a list of events (pause, resume, restart...) to a tracker."""
         try:
-            response = self.http.post(
-                f"{self.server_for(sender)}/conversations/{sender}/tracker/events",
-                params={"token": self.token, "include_events": "NONE"},
-                json=event,
-                timeout=self.timeouts(within),
-            )
-            response.raise_for_status()
+            self._post(sender, f"/conversations/{sender}/tracker/events", within,
+                       params={"token": self.token, "include_events": "NONE"}, json=event)
         except requests.RequestException as exc:
             raise RasaUnavailable(type(exc).__name__) from exc
 
