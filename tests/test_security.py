@@ -71,6 +71,26 @@ def test_rasa_tracker_is_encrypted_holds_only_the_current_session_and_no_exact_p
     assert loaded is not None and loaded.latest_message.text == "my boss took my passport"
 
 
+def test_with_redis_down_rasa_keeps_no_clear_tracker_in_memory_and_logs_no_message_text(pipeline: Pipeline) -> None:
+    """Redis unreachable: the save is dropped (Rasa's fail-safe store would otherwise keep the tracker
+    unencrypted in memory for good), and Rasa's own structured logs carry no message text."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+    from rasa.utils.log_utils import _anonymizer
+
+    from bot.core.store import connect
+    from tests.conftest import free_port
+
+    down = EncryptedTrackerStore(settings=pipeline.svc.settings, redis=connect(f"redis://127.0.0.1:{free_port()}/0"))
+    fail_safe = FailSafeTrackerStore(down)
+    person = pipeline.person()
+    asyncio.run(fail_safe.save(tracker_with_two_sessions(person, time.time())))
+    assert fail_safe._fallback_tracker_store is None, "Rasa never fell back to its in-memory store"
+    logged = _anonymizer(None, "error", {"event": "rest.message.received.timeout", "text": "my boss took my passport",
+                                         "response_text": "Call the hotline", "user_text": "help"})
+    assert logged == {"event": "rest.message.received.timeout", "text": "[redacted]", "response_text": "[redacted]",
+                      "user_text": "[redacted]"}, "every structured log line of Rasa's passes this hook"
+
+
 def test_the_tracker_store_takes_its_prefix_and_redis_from_settings_not_endpoints_yml(
     monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline
 ) -> None:

@@ -12,21 +12,49 @@ import json
 import logging
 from typing import Any
 
+import pluggy
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import LOCK_LIFETIME, LockStore, RedisLockStore
 from rasa.core.tracker_store import RedisTrackerStore, TrackerStore
+from rasa.plugin import plugin_manager
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from redis import Redis
-from redis.exceptions import WatchError
+from redis.exceptions import RedisError, WatchError
 
 from bot.core.identity import Vault, erased_marker_id, open_vault
 from bot.core.settings import Settings
 from bot.core.store import Keys
 
 log = logging.getLogger(__name__)
+hookimpl = pluggy.HookimplMarker("rasa")
+
+
+class RedactedLogValues:
+    """Rasa's log anonymisation hook: every message text, slot or response Rasa's structured logs carry
+    (e.g. the REST channel logs the text of a message that timed out) is replaced before it is written."""
+
+    @staticmethod
+    def log_run(value: Any) -> str:
+        """Return what is logged instead of a value about the person."""
+        return "[redacted]"
+
+    @hookimpl
+    def get_anonymization_pipeline(self) -> RedactedLogValues:
+        """Give Rasa this object as its anonymisation pipeline."""
+        return self
+
+
+def redact_rasa_logs() -> None:
+    """Register the redaction with Rasa's plugin manager once (this module loads in the Rasa server)."""
+    manager = plugin_manager()
+    if not any(isinstance(plugin, RedactedLogValues) for plugin in manager.get_plugins()):
+        manager.register(RedactedLogValues())
+
+
+redact_rasa_logs()
 
 COORDINATE_DECIMALS = 2  # about 1 km: enough to find help nearby, not a doorstep
 COORDINATE_FIELDS = {"latitude", "longitude", "lat", "lon"}
@@ -114,7 +142,17 @@ class EncryptedTrackerStore(RedisTrackerStore):  # type: ignore[misc]
         return self.vault.encrypt(json.dumps({"name": dialogue["name"], "events": events})), oldest
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
-        """Save the current session, unless the person was erased after it began."""
+        """Save the current session, unless the person was erased after it began.
+
+        With Redis unreachable the save is dropped here: raising would make Rasa's FailSafeTrackerStore
+        keep the tracker in its in-memory store, unencrypted and never expiring."""
+        try:
+            await self._save(tracker, timeout)
+        except RedisError as exc:
+            log.warning("tracker not saved: Redis unreachable", extra={"error": type(exc).__name__})
+
+    async def _save(self, tracker: DialogueStateTracker, timeout: float | None) -> None:
+        """Write the encrypted current session in one transaction that checks the erasure marker."""
         await self.stream_events(tracker)
         token, oldest = self.sealed(tracker)
         key = self.layout.rasa_tracker(tracker.sender_id)
