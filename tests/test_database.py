@@ -185,7 +185,7 @@ def test_erasure_and_retention_apply_to_the_database(store: CaseStore) -> None:
 
 def test_staff_accounts_and_the_audit_log_outlive_redis(db: Database, redis: Redis) -> None:
     from bot.core.services import Services
-    from bot.staff.audit import audit, purge_audit, recent_audit
+    from bot.staff.audit import audit, recent_audit
 
     accounts = Accounts(db, redis, Keys("lantern:", "lantern"))
     accounts.create("amina", "a-long-enough-password", "supervisor", ("sw",))
@@ -200,7 +200,7 @@ def test_staff_accounts_and_the_audit_log_outlive_redis(db: Database, redis: Red
     entries = recent_audit(svc)
     assert [(e["staff"], e["action"], e["case"]) for e in entries] == [("amina", "claim", "abc123")]
     assert len(entries[0]["detail"]) == 200
-    assert purge_audit(svc, 60, now=time.time() + 120) == 1 and recent_audit(svc) == []
+    assert db.purge_audit_log(60, now=time.time() + 120) == 1 and recent_audit(svc) == []
 
 
 def test_reads_never_show_an_expired_case_even_before_the_purge(store: CaseStore, db: Database) -> None:

@@ -177,6 +177,12 @@ class Database:
                 log.warning("migration raced another process; retrying", extra={"error": type(exc).__name__})
                 time.sleep(0.5 * (attempt + 1))
 
+    def purge_audit_log(self, older_than_seconds: float, now: float | None = None) -> int:
+        """Delete staff audit entries older than their retention; return how many went."""
+        horizon = (now or time.time()) - older_than_seconds
+        with self.begin() as connection:
+            return int(connection.execute(audit_log.delete().where(audit_log.c.at < horizon)).rowcount)
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

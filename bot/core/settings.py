@@ -73,6 +73,7 @@ class Settings:
     retention_seconds: int = 30 * 24 * 3600
     closed_case_retention_seconds: int = 90 * 24 * 3600
     dedupe_seconds: int = 30 * 24 * 3600
+    audit_retention_seconds: int = 365 * 24 * 3600
     safe_contact_window_seconds: int = 24 * 3600
     rate_limit_per_minute: int = 20
     rate_limit_per_hour: int = 120

@@ -26,9 +26,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def sweep_once(svc: Services) -> int:
-    """Queue one round of reminders and prune the case index; log and survive any error."""
+    """Delete cases and audit entries past their retention, queue reminders; log and survive any error."""
     try:
         svc.cases.purge_expired()
+        svc.db.purge_audit_log(svc.settings.audit_retention_seconds)
         count = remind_unclaimed(svc)
     except Exception as exc:  # noqa: BLE001 - the sweeper must outlive a bad round
         log.error("sweep failed", extra={"error": type(exc).__name__})

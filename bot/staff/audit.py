@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 
 from bot.core.database import audit_log
 from bot.core.services import Services
@@ -31,10 +31,3 @@ def recent_audit(svc: Services, count: int = 200) -> list[dict[str, str]]:
         rows = connection.execute(query).all()
     return [{"at": str(row.at), "staff": row.staff, "action": row.action, "case": row.case_id,
              "detail": row.detail} for row in rows]
-
-
-def purge_audit(svc: Services, older_than_seconds: float, now: float | None = None) -> int:
-    """Delete audit entries older than the retention; return how many went."""
-    horizon = (now or time.time()) - older_than_seconds
-    with svc.db.begin() as connection:
-        return int(connection.execute(delete(audit_log).where(audit_log.c.at < horizon)).rowcount)
