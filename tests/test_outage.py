@@ -194,3 +194,22 @@ def test_a_rasa_server_that_is_down_hands_its_conversations_to_another_one() -> 
     finally:
         server.shutdown()
         other.shutdown()
+
+
+def test_database_unreachable_still_gives_the_hotline(pipeline: Pipeline, gateway: TwilioHarness) -> None:
+    """With the database down mid-shift (cases cannot be read or opened), a texter still gets 200 and the
+    hotline number, a danger message included, never a 500 to Twilio."""
+    from sqlalchemy import create_engine
+
+    db = pipeline.svc.db
+    working = db.engine
+    db.engine = create_engine(f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/lantern", future=True,
+                              connect_args={"connect_timeout": 1})
+    try:
+        pipeline.rasa.answers["my boss locked me in"] = ["utter_escalate_urgent"]
+        for text in ("hello", "my boss locked me in"):
+            replies = gateway.text("+254711000888", text)
+            assert replies and any(HOTLINE in reply for reply in replies), (text, replies)
+    finally:
+        db.engine.dispose()
+        db.engine = working
