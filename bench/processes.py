@@ -8,6 +8,7 @@ supervisor, kills and restarts processes: `Processes.kill()` and `Processes.rest
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import secrets
@@ -204,7 +205,8 @@ def running_processes(gateways: int = 2, rasa_servers: int = 2, workers: int = 1
     nlg_url = f"{gateway_urls.pop()}/nlg" if nlg_process else f"{gateway_urls[0]}/nlg"
     with tempfile.TemporaryDirectory(prefix="lantern-soak-") as folder:
         database_url = f"sqlite:///{folder}/lantern.db"
-        env = {**os.environ, **settings.as_env(), "DATABASE_URL": database_url}
+        settings = dataclasses.replace(settings, database_url=database_url)  # the harness reads cases there too
+        env = {**os.environ, **settings.as_env()}
         env = rasa_env(env, settings.redis_url, nlg_url, settings.actions_url)
         children = [redis_child(redis_port, Path(folder))]
         children += rasa_children(env, latest_model(), rasa_ports, actions_port, settings.rasa_token)

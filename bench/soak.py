@@ -274,10 +274,10 @@ class Load:
         return "quiet_case" if self.case_open(number) else "lost"
 
     def case_open(self, number: str) -> bool:
-        """Say whether staff own this person's conversation (looked up in the private Redis)."""
+        """Say whether staff own this person's conversation (looked up in the processes' database)."""
         try:
             case = self.svc.cases.current_for(self.svc.person_id(number))
-        except Exception:  # noqa: BLE001 - Redis down: the case cannot be shown to exist
+        except Exception:  # noqa: BLE001 - the database busy: the case cannot be shown to exist
             return False
         return case is not None and case.active
 
@@ -535,8 +535,8 @@ One run ({c['date']}), 2-core machine shared with other work. Processes: {c['gat
 (each person sticks to one by hash), the action server, the sweeper, {c['workers']} RQ worker(s)
 ({'started' if c['workers'] else 'none: bot/handoff/jobs.py does not exist yet'}), and a private
 `redis-server` (nothing on disk). Rasa's NLG callbacks go to {'a third gunicorn gateway that takes no webhooks'
-if c['nlg_process'] else 'the first gateway (as `lantern run` does), sharing its 32 threads with webhooks'}.
-DATABASE_URL = a fresh SQLite file (unused until the database lands).
+if c['nlg_process'] else 'the first gateway, sharing its 32 threads with webhooks (`--shared-nlg`)'}.
+DATABASE_URL = a fresh SQLite file (cases, accounts, audit and report events).
 No supervisor runs: **the harness itself restarts what it kills** (the Redis server after 2 s, the Rasa
 server at once), so recovery times below do not measure `lantern run`'s supervision.
 
@@ -566,7 +566,7 @@ a new person's first message was answered within 1 s, before starting the soak.
 {table}
 
 "Lost" = an HTTP error, no HTTP answer within {CLIENT_TIMEOUT:.0f} s, or an empty TwiML answer while the
-person has no open case (looked up in the private Redis right after the answer: the staff API never names a
+person has no open case (looked up in the processes' database right after the answer: the staff API never names a
 person) and has not sent STOP. "Fallback" = a reply that is exactly `hotline_fallback` in some language.
 A retry answered with the fallback again (the dedupe mark cannot be written while Redis is down) repeats a
 safe message and is listed apart from duplicate answers.
@@ -643,8 +643,9 @@ def main() -> None:
     parser.add_argument("--retry-share", type=float, default=0.02, help="share of answered messages retried")
     parser.add_argument("--no-cool-down", dest="cool_down", action="store_false",
                         help="start the soak right after the ramp's overloaded step (shows whether it recovers)")
-    parser.add_argument("--nlg-process", action="store_true",
-                        help="serve Rasa's NLG callbacks from a third gateway process that takes no webhooks")
+    parser.add_argument("--shared-nlg", dest="nlg_process", action="store_false",
+                        help="serve Rasa's NLG callbacks from the first gateway (the shape before `lantern run` gave "
+                             "them their own process) instead of an NLG process that takes no webhooks")
     parser.add_argument("--out", default="soak", help="result file names in bench/results/ (.md and .json)")
     args = parser.parse_args()
     result = run(args)

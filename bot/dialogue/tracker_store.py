@@ -33,13 +33,19 @@ hookimpl = pluggy.HookimplMarker("rasa")
 
 
 class RedactedLogValues:
-    """Rasa's log anonymisation hook: every message text, slot or response Rasa's structured logs carry
-    (e.g. the REST channel logs the text of a message that timed out) is replaced before it is written."""
+    """Rasa's anonymisation pipeline hook: every message text, slot or response Rasa's structured logs
+    carry (e.g. the REST channel logs the text of a message that timed out) is replaced before it is
+    written. Rasa also hands the pipeline each new tracker event (`run`), for an event broker Lantern
+    does not have: nothing to do there, the tracker itself is stored encrypted."""
 
     @staticmethod
     def log_run(value: Any) -> str:
         """Return what is logged instead of a value about the person."""
         return "[redacted]"
+
+    @staticmethod
+    def run(event: dict[str, Any]) -> None:
+        """Take a new tracker event Rasa offers for anonymised publishing (Lantern publishes none)."""
 
     @hookimpl
     def get_anonymization_pipeline(self) -> RedactedLogValues:
