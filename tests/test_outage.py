@@ -213,3 +213,15 @@ def test_database_unreachable_still_gives_the_hotline(pipeline: Pipeline, gatewa
     finally:
         db.engine.dispose()
         db.engine = working
+
+
+def test_redis_lost_between_the_safety_question_and_the_answer(pipeline: Pipeline) -> None:
+    """The person is asked whether it is safe to text; Redis restarts empty; their "yes" is still the
+    answer to that question (the case knows it is unanswered), not a message relayed to staff."""
+    sender = "+254711000999"
+    pipeline.rasa.answers["my boss locked me in and took my passport"] = ["utter_escalate_urgent"]
+    pipeline.text("my boss locked me in and took my passport", sender)
+    assert pipeline.state(sender).menu == "utter_safety_check"
+    pipeline.redis.flushdb()
+    assert pipeline.text("yes", sender) == [pipeline.render("safe_yes")]
+    assert pipeline.case(sender).safe_to_text == "yes"  # type: ignore[union-attr]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import logging
 import re
 import secrets
@@ -60,6 +61,10 @@ def test_rasas_tracker_is_encrypted_at_rest(stack: Stack, twilio: TwilioHarness,
         raw = redis_db.get(svc.keys.rasa_tracker(svc.person_id(sender)))
         assert raw and "domestic worker" not in raw
         assert "domestic worker" in svc.vault.decrypt(raw)
+        events = json.loads(svc.vault.decrypt(raw))["events"]
+        asked = max(i for i, e in enumerate(events) if e["event"] == "user" and "domestic" in (e.get("text") or ""))
+        assert any(e["event"] == "bot" for e in events[asked:]), "saved after answering, not only before"
+        assert not any("rest.message.received.failure" in line for c in stack.children for line in c.lines)
         assert 0 < redis_db.ttl(svc.keys.rasa_tracker(svc.person_id(sender))) <= svc.settings.retention_seconds
 
 

@@ -102,7 +102,10 @@ def relay_to_staff(
     svc.cases.add_turn(case, "user", msg.transcript_text())
     if risk is not None:
         svc.cases.escalate_priority(case, risk.priority, f"{REASONS[risk.priority]} (screen)")
-    if state.menu == SAFETY_CHECK:
+    # The question is on the person's state in Redis; the case (in the database) also knows it is unanswered,
+    # so a Redis restart between the question and the answer does not turn "yes" into a message to staff.
+    unanswered = state.menu is None and case.safe_to_text == "unknown" and not case.last_staff_at
+    if state.menu == SAFETY_CHECK or unanswered:
         safe = reading.yes_no if reading.yes_no is not None else {1: True, 2: False}.get(reading.number or -1)
         if safe is not None:
             svc.people.update(person, menu=None)
