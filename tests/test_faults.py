@@ -124,11 +124,10 @@ def open_cases(procs: Processes) -> list[dict[str, object]]:
 def test_open_case_stays_with_staff_after_redis_is_lost(procs: Processes) -> None:
     """Redis killed and restarted empty: the case opened before is still open and gets the person's next
     message (the bot stays quiet), staff log in with their account, and the directory reloads itself."""
-    from bot.core.database import Database
     from bot.core.services import build_services
 
     password = secrets.token_urlsafe(18)
-    svc = build_services(procs.settings, db=Database(procs.database_url))
+    svc = build_services(procs.settings)  # the processes' own database (procs.settings carries its URL)
     Accounts(svc.db, svc.redis, svc.keys).create("amina", password, "supervisor")
     texter = Texter(procs)
     start_conversation(texter)

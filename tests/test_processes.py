@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.tools.stack import Child, free_port, web_child
 from tests.conftest import AUTH_TOKEN, TEST_REDIS_URL, TwilioHarness, new_number, replies
+from tests.twilio_api import json_reply
 
 pytestmark = pytest.mark.stack
 PUBLIC = "http://lantern.test"
@@ -46,12 +47,7 @@ class RasaStandIn(BaseHTTPRequestHandler):
 
     def answer(self, status: int, body: object) -> None:
         """Send a JSON answer."""
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        json_reply(self, status, body)
 
     def log_message(self, *args: object) -> None:
         """Stay quiet."""

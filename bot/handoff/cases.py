@@ -11,7 +11,7 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -322,14 +322,11 @@ class CaseStore:
     def _trim_turns(self, case_id: str) -> None:
         """Keep only a case's newest max_turns transcript turns."""
         with self.db.begin() as connection:
-            count = connection.execute(select(func.count()).where(
-                case_entries.c.case_id == case_id, case_entries.c.kind == TURN)).scalar_one()
-            if count <= self.max_turns:
-                return
-            ids = list(connection.execute(
+            older = list(connection.execute(
                 select(case_entries.c.id).where(case_entries.c.case_id == case_id, case_entries.c.kind == TURN)
                 .order_by(case_entries.c.id.desc()).offset(self.max_turns)).scalars())
-            connection.execute(delete(case_entries).where(case_entries.c.id.in_(ids)))
+            if older:
+                connection.execute(delete(case_entries).where(case_entries.c.id.in_(older)))
 
     def add_turn(self, case: Case, role: str, text: str, author: str = "") -> None:
         """Append an encrypted turn (user, bot or staff) to a case's transcript."""

@@ -204,11 +204,7 @@ def close_case(svc: Services, case: Case, author: str, outcome: str, summary: st
 def remind_unclaimed(svc: Services) -> int:
     """Mark cases unclaimed too long and queue re-alerting staff and giving the person the hotline."""
     reminded = 0
-    try:
-        cases = svc.cases.queue()
-    except RedisError:
-        return 0
-    for case in cases:
+    for case in svc.cases.queue():
         waited = svc.clock() - case.created_at
         if case.status == "open" and not case.reminded_at and waited >= svc.settings.handoff_unclaimed_seconds:
             svc.cases.update(case, "reminder", reminded_at=svc.clock())
