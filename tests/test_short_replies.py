@@ -280,3 +280,15 @@ def test_asking_for_a_number_during_a_handoff_always_gets_the_hotline(pipeline: 
         [reply] = pipeline.text(ask)  # inside the acknowledgement interval, and still answered
         assert pipeline.svc.settings.hotline_number in reply
     assert pipeline.text("2") == [pipeline.render("handoff_menu_paused", "sw")]
+
+
+@pytest.mark.parametrize(("language", "yes", "no"), [
+    ("en", "yes", "no"), ("sw", "ndio", "hapana"), ("es", "si", "no"), ("hi", "haan", "nahi"),
+])
+def test_yes_to_reply_1_more_is_more_and_no_is_the_menu(pipeline: Pipeline, language: str, yes: str, no: str) -> None:
+    """"Reply 1 more, 0 menu" reads as a question: yes turns the page, no goes back to the menu."""
+    choose(pipeline, language)
+    pipeline.text("1")
+    assert pipeline.state().menu == "utter_signs_1"
+    assert pipeline.text(yes) == [pipeline.render("utter_signs_2", language)]
+    assert pipeline.text(no) == [pipeline.render("utter_main_menu", language)]
